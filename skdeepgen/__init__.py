@@ -1,3 +1,13 @@
-"""skdeepgen: deep generative clustering estimators for scikit-learn."""
+"""skdeepgen: deep generative clustering estimators for scikit-learn.
+
+Every estimator is a scikit-learn estimator first and a PyTorch model second:
+it sits in Pipelines and GridSearchCV next to KMeans, trains on a GPU when one
+is there and is used on a CPU without one.
+"""
+
+from ._training import TrainingDivergedError
+from .autoencoder import Autoencoder
 
 __version__ = "0.1.0.dev0"
+
+__all__ = ["Autoencoder", "TrainingDivergedError", "__version__"]

@@ -1,0 +1,213 @@
+"""The one training loop every skdeepgen estimator runs.
+
+A model supplies hooks (see :class:`skdeepgen.base.BaseDeepModel`): its
+optimizers, a schedule saying which optimizer steps how many times per
+minibatch (adversarial models step a discriminator and a generator in turn),
+and a training step that returns its losses. Everything else lives here once:
+seeded minibatch order, precision, the NaN guard, early stopping, progress
+output and the per-epoch history.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+__all__ = ["TrainingDivergedError", "TrainContext", "Batcher", "run_training"]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Raised when a training loss becomes NaN or infinite."""
+
+
+@dataclass
+class TrainContext:
+    """What a model's hooks see during ``fit``.
+
+    Attributes
+    ----------
+    module : torch.nn.Module
+        The networks being trained.
+    device : torch.device
+        Where training runs.
+    autocast_dtype : torch.dtype or None
+        ``torch.bfloat16`` under bf16 precision, None for fp32.
+    generator : torch.Generator
+        CPU generator seeded from ``random_state``; the only source of
+        randomness for minibatch order and model-side sampling.
+    rng : numpy.random.RandomState
+        Seeded numpy generator for scikit-learn calls (K-means inits, ...).
+    X : numpy.ndarray
+        The validated float32 training data.
+    epoch : int
+        Current epoch, from 1.
+    iteration : int
+        Minibatches seen so far over the whole fit.
+    optimizers : dict
+        Name -> optimizer, as returned by the model's hook.
+    """
+
+    module: torch.nn.Module
+    device: torch.device
+    autocast_dtype: torch.dtype | None
+    generator: torch.Generator
+    rng: np.random.RandomState
+    X: np.ndarray
+    epoch: int = 0
+    iteration: int = 0
+    optimizers: dict = field(default_factory=dict)
+
+    def autocast(self):
+        """Context manager for the configured precision."""
+        from ._runtime import autocast
+
+        return autocast(self.device, self.autocast_dtype)
+
+    def randn(self, *shape):
+        """Standard normal draws from the fit's generator, on the device."""
+        return torch.randn(*shape, generator=self.generator).to(self.device)
+
+    def rand(self, *shape):
+        """Uniform [0, 1) draws from the fit's generator, on the device."""
+        return torch.rand(*shape, generator=self.generator).to(self.device)
+
+
+class Batcher:
+    """Seeded minibatches over a float32 array.
+
+    A writable in-memory array is wrapped once as a tensor on the device and
+    indexed there. A read-only array (a memory map, say) is gathered batch by
+    batch with numpy, so the whole array is never copied into memory. Both
+    paths use the same permutation, hence give the same batches.
+
+    A final batch of a single row is dropped: batch normalisation cannot train
+    on it, and it would weigh one sample as much as a full batch.
+    """
+
+    def __init__(self, X, batch_size, device, generator):
+        self.n_samples = X.shape[0]
+        self.batch_size = min(int(batch_size), self.n_samples)
+        self.device = device
+        self.generator = generator
+        if X.flags.writeable:
+            self._tensor = torch.from_numpy(np.ascontiguousarray(X)).to(device)
+            self._array = None
+        else:
+            self._tensor = None
+            self._array = X
+
+    def __len__(self):
+        n_full, rest = divmod(self.n_samples, self.batch_size)
+        return n_full + (rest > 1)
+
+    def __iter__(self):
+        perm = torch.randperm(self.n_samples, generator=self.generator)
+        stops = range(self.batch_size, self.n_samples + self.batch_size, self.batch_size)
+        for start, stop in zip(range(0, self.n_samples, self.batch_size), stops):
+            idx = perm[start:stop]
+            if len(idx) < 2 and start > 0:
+                return
+            if self._tensor is not None:
+                yield self._tensor[idx.to(self._tensor.device)]
+            else:
+                yield torch.from_numpy(self._array[idx.numpy()]).to(self.device)
+
+
+class _EarlyStopping:
+    """Stop when the monitored loss stops improving by a relative ``tol``."""
+
+    def __init__(self, tol, n_iter_no_change):
+        self.tol = tol
+        self.patience = n_iter_no_change
+        self.best = math.inf
+        self.bad_epochs = 0
+
+    def should_stop(self, value):
+        if self.patience is None or value is None:
+            return False
+        # Relative improvement: loss scales differ by orders of magnitude
+        # between models and data, an absolute tol would not transfer.
+        if value < self.best - self.tol * abs(self.best if math.isfinite(self.best) else value):
+            self.best = value
+            self.bad_epochs = 0
+        else:
+            self.bad_epochs += 1
+        return self.bad_epochs >= self.patience
+
+
+def _check_finite(record, epoch, name, learning_rate):
+    bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise TrainingDivergedError(
+            f"{name}: the training loss became {record[bad[0]]} at epoch {epoch} "
+            f"(in {', '.join(bad)}). Training diverged; try a smaller learning_rate "
+            f"(currently {learning_rate!r}), or check the scale of X."
+        )
+
+
+def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, n_iter_no_change=None):
+    """Train ``ctx.module`` with the estimator's hooks; return the history.
+
+    Parameters
+    ----------
+    estimator : BaseDeepModel
+        Supplies ``_configure_optimizers``, ``_step_schedule``,
+        ``_training_step``, ``_on_epoch_end`` and ``_monitor``.
+    ctx : TrainContext
+        Module, device, generators and data.
+    max_epochs, batch_size, verbose, tol, n_iter_no_change
+        As the estimator's parameters of the same names.
+
+    Returns
+    -------
+    history : list of dict
+        One record per epoch: ``epoch``, each logged loss averaged over the
+        epoch's samples, and ``seconds``.
+    """
+    name = type(estimator).__name__
+    ctx.optimizers = estimator._configure_optimizers(ctx)
+    schedule = estimator._step_schedule()
+    prefix = len(schedule) > 1
+    batches = Batcher(ctx.X, batch_size, ctx.device, ctx.generator)
+    stopper = _EarlyStopping(tol, n_iter_no_change)
+    history = []
+    for epoch in range(1, max_epochs + 1):
+        ctx.epoch = epoch
+        start = time.perf_counter()
+        ctx.module.train()
+        sums, seen = {}, 0
+        for batch in batches:
+            n = batch.shape[0]
+            for step_name, repeat in schedule:
+                optimizer = ctx.optimizers[step_name]
+                for _ in range(repeat):
+                    with ctx.autocast():
+                        losses = estimator._training_step(ctx, batch, step_name)
+                    optimizer.zero_grad(set_to_none=True)
+                    losses["loss"].backward()
+                    optimizer.step()
+                    for key, value in losses.items():
+                        key = f"{step_name}_{key}" if prefix else key
+                        # Accumulate on the device: no host sync per step.
+                        sums[key] = sums.get(key, 0.0) + value.detach().float() * (n / repeat)
+            seen += n
+            ctx.iteration += 1
+        record = {"epoch": epoch}
+        record.update({k: float(v) / seen for k, v in sums.items()})
+        record["seconds"] = time.perf_counter() - start
+        _check_finite(record, epoch, name, getattr(estimator, "learning_rate", None))
+        stop = bool(estimator._on_epoch_end(ctx, record))
+        history.append(record)
+        if verbose:
+            losses_text = "  ".join(f"{k}={v:.5g}" for k, v in record.items() if k not in ("epoch", "seconds"))
+            print(f"[{name}] epoch {epoch:>4}/{max_epochs}  {losses_text}  ({record['seconds']:.2f}s)", flush=True)
+        monitor = estimator._monitor
+        if stop or stopper.should_stop(record.get(monitor) if monitor else None):
+            if verbose >= 2:
+                print(f"[{name}] stopping after epoch {epoch}", flush=True)
+            break
+    return history

@@ -1,0 +1,469 @@
+"""Small PyTorch network builders shared by the estimators.
+
+The models of skdeepgen (autoencoder, DEC, JGMMN, GANs) are stacks of fully
+connected layers.  This module builds them and validates their sizes:
+
+- :func:`make_mlp` builds a :class:`torch.nn.Sequential` multilayer
+  perceptron from a tuple of layer widths;
+- :func:`check_layer_sizes` validates user-given hidden-layer tuples such as
+  ``encoder_layers=(500, 500, 2000)`` with messages naming the parameter;
+- :func:`init_weights` applies the N(0, 0.02) initialization of the GAN
+  papers from an optional private :class:`torch.Generator`;
+- :func:`count_parameters` and :func:`mlp_flops` measure model size and
+  forward cost.
+
+Notes
+-----
+Layers built by torch draw their default initialization from the *global*
+torch RNG.  Estimators that want reproducible networks without side effects
+should build them inside :func:`torch.random.fork_rng` after seeding, or
+re-initialize them with :func:`init_weights` and a seeded generator::
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = make_mlp((784, 500, 10))
+"""
+
+import copy
+import itertools
+import math
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "ACTIVATIONS",
+    "check_layer_sizes",
+    "count_parameters",
+    "init_weights",
+    "make_mlp",
+    "mlp_flops",
+]
+
+# Factories rather than classes so that "leaky_relu" can carry the 0.2 slope
+# of the GAN papers (torch defaults to 0.01).  ``None`` means no module.
+_ACTIVATION_FACTORIES = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "elu": nn.ELU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+    "identity": None,
+}
+
+ACTIVATIONS = tuple(_ACTIVATION_FACTORIES)
+"""tuple of str: activation names accepted by :func:`make_mlp`."""
+
+# Layers whose weights follow the N(0, std) initialization of init_weights.
+_INIT_TYPES = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+)
+
+
+def check_layer_sizes(sizes, param_name, *, min_length=0):
+    """Validate a sequence of layer widths.
+
+    Parameters
+    ----------
+    sizes : tuple, list or 1-D ndarray of int
+        Layer widths, each a positive integer.  Python bools are rejected
+        although they are ints, since ``(True, 64)`` is surely a mistake.
+        Empty is allowed by default and means "no hidden layer".
+    param_name : str
+        Name of the parameter being checked, used in error messages, e.g.
+        ``"encoder_layers"``.
+    min_length : int, default=0
+        Minimum number of entries.
+
+    Returns
+    -------
+    sizes : tuple of int
+        The widths as a tuple of Python ints (numpy integers converted).
+
+    Raises
+    ------
+    TypeError
+        If ``sizes`` is not a tuple, list or 1-D array (a single int or a
+        string included), or an entry is not an integer.
+    ValueError
+        If an entry is not positive or there are fewer than ``min_length``
+        entries.
+
+    Examples
+    --------
+    >>> from skdeepgen.networks import check_layer_sizes
+    >>> check_layer_sizes([500, 500, 2000], "encoder_layers")
+    (500, 500, 2000)
+    >>> check_layer_sizes((), "encoder_layers")
+    ()
+    >>> check_layer_sizes((64, 0), "encoder_layers")
+    Traceback (most recent call last):
+    ...
+    ValueError: encoder_layers must contain positive integers; got 0 at index 1 in (64, 0).
+    """
+    if isinstance(sizes, np.ndarray):
+        if sizes.ndim != 1:
+            raise TypeError(
+                f"{param_name} must be a 1-D sequence of positive integers; "
+                f"got an array of shape {sizes.shape}."
+            )
+        items = sizes.tolist()
+    elif isinstance(sizes, Sequence) and not isinstance(sizes, (str, bytes)):
+        items = list(sizes)
+    else:
+        hint = (
+            f" Use ({sizes!r},) for a single layer."
+            if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool)
+            else ""
+        )
+        raise TypeError(
+            f"{param_name} must be a tuple or list of positive integers; "
+            f"got {sizes!r} of type {type(sizes).__name__}.{hint}"
+        )
+    for i, size in enumerate(items):
+        # bool is a subclass of int; numpy bools are not Integral.
+        if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral):
+            raise TypeError(
+                f"{param_name} must contain integers; got {size!r} of type "
+                f"{type(size).__name__} at index {i} in {sizes!r}."
+            )
+        if size <= 0:
+            raise ValueError(
+                f"{param_name} must contain positive integers; got {size!r} "
+                f"at index {i} in {sizes!r}."
+            )
+    if len(items) < min_length:
+        raise ValueError(
+            f"{param_name} must have at least {min_length} entries; got "
+            f"{len(items)} in {sizes!r}."
+        )
+    return tuple(int(size) for size in items)
+
+
+def _resolve_activation(activation, param_name):
+    """Turn an activation spec into a zero-argument factory, or None.
+
+    Parameters
+    ----------
+    activation : str, None, nn.Module subclass or nn.Module instance
+        See :func:`make_mlp`.
+    param_name : str
+        Parameter name for error messages.
+
+    Returns
+    -------
+    factory : callable or None
+        Returns a fresh module on each call; None means no module.
+    """
+    if activation is None:
+        return None
+    if isinstance(activation, str):
+        key = activation.lower()
+        if key not in _ACTIVATION_FACTORIES:
+            raise ValueError(
+                f"Unknown {param_name} {activation!r}; valid names are "
+                f"{', '.join(repr(name) for name in ACTIVATIONS)} or None, "
+                "or pass a torch.nn.Module class or instance."
+            )
+        return _ACTIVATION_FACTORIES[key]
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation
+    if isinstance(activation, nn.Module):
+        # Copy per layer so parametric activations (PReLU) are not shared.
+        return lambda: copy.deepcopy(activation)
+    raise TypeError(
+        f"{param_name} must be a string, None, or a torch.nn.Module class or "
+        f"instance; got {activation!r} of type {type(activation).__name__}."
+    )
+
+
+def make_mlp(
+    sizes,
+    activation="relu",
+    batch_norm=False,
+    layer_norm=False,
+    dropout=0.0,
+    output_activation=None,
+    bias=True,
+):
+    """Build a fully connected network as a :class:`torch.nn.Sequential`.
+
+    Every hidden layer is ``Linear -> [BatchNorm1d | LayerNorm] ->
+    activation -> [Dropout]``; the last layer is ``Linear`` followed by
+    ``output_activation`` if one is given.
+
+    Parameters
+    ----------
+    sizes : tuple or list of int
+        All layer widths, input and output included:
+        ``(n_in, h1, ..., n_out)``.  At least two positive integers.
+    activation : str, None, nn.Module subclass or instance, default="relu"
+        Hidden-layer activation.  One of ``"relu"``, ``"leaky_relu"``
+        (negative slope 0.2, as in the GAN papers), ``"elu"``, ``"tanh"``,
+        ``"sigmoid"``, ``"selu"``, ``"gelu"``, ``"identity"`` or None (no
+        activation module), case-insensitive.  A module class is
+        instantiated without arguments for each layer; a module instance is
+        deep-copied for each layer.
+    batch_norm : bool, default=False
+        Add :class:`~torch.nn.BatchNorm1d` after each hidden ``Linear``.
+        In training mode it needs batches of more than one sample.
+    layer_norm : bool, default=False
+        Add :class:`~torch.nn.LayerNorm` after each hidden ``Linear``.
+        Mutually exclusive with ``batch_norm``.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation, in ``[0, 1)``.
+        No :class:`~torch.nn.Dropout` module is added when 0.
+    output_activation : str, None, nn.Module subclass or instance, default=None
+        Activation after the last ``Linear``, same choices as
+        ``activation``, e.g. ``"sigmoid"`` for data in ``[0, 1]`` or
+        ``"tanh"`` for a GAN generator on ``[-1, 1]``.
+    bias : bool, default=True
+        Whether the ``Linear`` layers have a bias.
+
+    Returns
+    -------
+    mlp : torch.nn.Sequential
+        The network, with torch's default initialization drawn from the
+        global RNG (see the module notes on reproducibility).
+
+    Raises
+    ------
+    TypeError
+        If ``sizes`` is not a sequence of ints, if a flag is not a bool, or
+        if an activation has an unsupported type.
+    ValueError
+        If ``sizes`` has fewer than two entries or a non-positive one, if
+        ``dropout`` is outside ``[0, 1)``, if an activation name is unknown,
+        or if both ``batch_norm`` and ``layer_norm`` are set.
+
+    See Also
+    --------
+    init_weights : Re-initialize with N(0, std) from a private generator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepgen.networks import make_mlp
+    >>> net = make_mlp((4, 8, 2), activation="leaky_relu", dropout=0.1)
+    >>> net
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): LeakyReLU(negative_slope=0.2)
+      (2): Dropout(p=0.1, inplace=False)
+      (3): Linear(in_features=8, out_features=2, bias=True)
+    )
+    >>> net(torch.zeros(5, 4)).shape
+    torch.Size([5, 2])
+    """
+    sizes = check_layer_sizes(sizes, "sizes", min_length=2)
+    for name, flag in (
+        ("batch_norm", batch_norm),
+        ("layer_norm", layer_norm),
+        ("bias", bias),
+    ):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(
+                f"{name} must be a bool; got {flag!r} of type {type(flag).__name__}."
+            )
+    if batch_norm and layer_norm:
+        raise ValueError(
+            "batch_norm and layer_norm are mutually exclusive; set at most one."
+        )
+    if isinstance(dropout, (bool, np.bool_)) or not isinstance(dropout, numbers.Real):
+        raise TypeError(
+            f"dropout must be a float in [0, 1); got {dropout!r} of type "
+            f"{type(dropout).__name__}."
+        )
+    # `not 0 <= p < 1` also rejects NaN.
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1); got {dropout!r}.")
+    hidden_act = _resolve_activation(activation, "activation")
+    output_act = _resolve_activation(output_activation, "output_activation")
+
+    layers = []
+    n_linear = len(sizes) - 1
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        layers.append(nn.Linear(n_in, n_out, bias=bool(bias)))
+        if i == n_linear - 1:
+            break
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(n_out))
+        elif layer_norm:
+            layers.append(nn.LayerNorm(n_out))
+        if hidden_act is not None:
+            layers.append(hidden_act())
+        if dropout > 0:
+            layers.append(nn.Dropout(float(dropout)))
+    if output_act is not None:
+        layers.append(output_act())
+    return nn.Sequential(*layers)
+
+
+def _check_generator(generator):
+    """Return a torch.Generator (or None) from a generator, seed or None."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(
+        generator, (bool, np.bool_)
+    ):
+        return torch.Generator().manual_seed(int(generator))
+    raise TypeError(
+        "generator must be None, an int seed or a torch.Generator; got "
+        f"{generator!r} of type {type(generator).__name__}."
+    )
+
+
+@torch.no_grad()
+def init_weights(module, std=0.02, generator=None):
+    """Initialize weights with N(0, std) and biases with zeros, in place.
+
+    Applies to every :class:`~torch.nn.Linear`, ``Conv{1,2,3}d`` and
+    ``ConvTranspose{1,2,3}d`` submodule (``module`` itself included), as
+    in DCGAN (Radford et al., 2016) and the GAN papers that followed.
+    Normalization layers and other modules keep their parameters.
+    Uninitialized lazy parameters are skipped.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Network to initialize.
+    std : float, default=0.02
+        Standard deviation of the weights, positive and finite.
+    generator : torch.Generator, int or None, default=None
+        Source of randomness.  With a generator (or an int seed, turned into
+        a fresh CPU generator) the global torch RNG is neither used nor
+        advanced, so results depend only on the generator.  None uses the
+        global RNG.  Values are drawn on the generator's device and copied
+        to each parameter's device, so a CPU generator also works for a
+        model on GPU.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        The same module, for chaining.
+
+    Raises
+    ------
+    TypeError
+        If ``module`` is not a Module, or ``generator`` or ``std`` has a
+        wrong type.
+    ValueError
+        If ``std`` is not positive and finite.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepgen.networks import init_weights, make_mlp
+    >>> a = init_weights(make_mlp((3, 4, 2)), generator=0)
+    >>> b = init_weights(make_mlp((3, 4, 2)), generator=0)
+    >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    True
+    >>> bool((a[0].bias == 0).all())
+    True
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(
+            f"module must be a torch.nn.Module; got {type(module).__name__}."
+        )
+    if isinstance(std, (bool, np.bool_)) or not isinstance(std, numbers.Real):
+        raise TypeError(f"std must be a float; got {std!r}.")
+    if not (math.isfinite(std) and std > 0):
+        raise ValueError(f"std must be positive and finite; got {std!r}.")
+    generator = _check_generator(generator)
+
+    for sub in module.modules():
+        if not isinstance(sub, _INIT_TYPES):
+            continue
+        weight = sub.weight
+        if not nn.parameter.is_lazy(weight):
+            if generator is None:
+                weight.normal_(0.0, float(std))
+            else:
+                # Draw where the generator lives, then move: a CPU generator
+                # cannot sample directly into a CUDA tensor.
+                draws = torch.empty(
+                    weight.shape, dtype=weight.dtype, device=generator.device
+                )
+                draws.normal_(0.0, float(std), generator=generator)
+                weight.copy_(draws)
+        bias = sub.bias
+        if bias is not None and not nn.parameter.is_lazy(bias):
+            bias.zero_()
+    return module
+
+
+def count_parameters(module, trainable_only=False):
+    """Count the scalar parameters of a module.
+
+    Parameters shared between submodules are counted once.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Network to inspect.
+    trainable_only : bool, default=False
+        Count only parameters with ``requires_grad=True``.
+
+    Returns
+    -------
+    n_params : int
+        Number of scalar parameters.
+
+    Examples
+    --------
+    >>> from skdeepgen.networks import count_parameters, make_mlp
+    >>> count_parameters(make_mlp((4, 8, 2)))  # 4*8+8 + 8*2+2
+    58
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(
+            f"module must be a torch.nn.Module; got {type(module).__name__}."
+        )
+    return int(
+        sum(
+            p.numel()
+            for p in module.parameters()
+            if p.requires_grad or not trainable_only
+        )
+    )
+
+
+def mlp_flops(sizes):
+    """Floating-point operations of one forward pass per sample of an MLP.
+
+    Counts ``2 * n_in * n_out`` for each ``Linear`` layer (one multiply and
+    one add per weight), the usual convention for FLOP/s benchmarks.  Bias
+    additions, activations and normalizations are ignored: they are
+    ``O(width)`` against ``O(width**2)`` for the matrix products.  A
+    training step (forward and backward) costs about three times this.
+
+    Parameters
+    ----------
+    sizes : tuple or list of int
+        All layer widths, ``(n_in, h1, ..., n_out)``, as for
+        :func:`make_mlp`.
+
+    Returns
+    -------
+    flops : int
+        Forward FLOPs per sample; multiply by the number of samples.
+
+    Examples
+    --------
+    >>> from skdeepgen.networks import mlp_flops
+    >>> mlp_flops((784, 500, 10))  # 2 * (784*500 + 500*10)
+    794000
+    """
+    sizes = check_layer_sizes(sizes, "sizes", min_length=2)
+    return 2 * sum(n_in * n_out for n_in, n_out in itertools.pairwise(sizes))

@@ -1,0 +1,25 @@
+"""scikit-learn's estimator checks over every public estimator.
+
+Each estimator is checked with tiny networks and few epochs: the checks test
+the API contract, not the model's quality.
+"""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdeepgen import Autoencoder
+
+ESTIMATORS = [
+    Autoencoder(n_components=2, encoder_layers=(8,), max_epochs=2, batch_size=16, random_state=0),
+]
+
+# Checks a model cannot pass by design, with the reason. Keep this short.
+EXPECTED_FAILURES = {}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
