@@ -1,0 +1,161 @@
+"""Autoencoder on all 70,000 MNIST rows: loop overhead, speed, AE+KMeans accuracy.
+
+Usage (from the project root, MNIST files in ../shared/data/mnist)::
+
+    python benchmarks/bench_autoencoder_mnist.py speed          # overhead ratio, s/epoch, FLOP/s, throughput
+    python benchmarks/bench_autoencoder_mnist.py accuracy --epochs 50 --precisions fp32 bf16 --seeds 0 1 2
+    python benchmarks/bench_autoencoder_mnist.py one --seed 0 --precision bf16 --epochs 50   # one run, JSON line
+
+Results go to ``benchmarks/results/autoencoder_mnist_{speed,accuracy}.json``.
+
+Speed: the Autoencoder through the shell against a bare hand-written torch loop
+on the same network (784-500-500-2000-10 and back), batch 256, Adam 1e-3, the
+same data, in the same process, alternating (bare, shell, bare, shell, ...)
+so that machine load hits both alike.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from torch.nn import functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import DATA_HOME, HERE, machine, matmul_flops, peak_rss_mb, run_child, write_json  # noqa: E402
+
+from skdeepgen import Autoencoder  # noqa: E402
+from skdeepgen.autoencoder import AutoencoderModule  # noqa: E402
+from skdeepgen.datasets import fetch_mnist  # noqa: E402
+from skdeepgen.metrics import cluster_report  # noqa: E402
+from skdeepgen.networks import mlp_flops  # noqa: E402
+
+RESULTS = os.path.join(HERE, "results")
+SIZES = (784, 500, 500, 2000, 10)
+
+
+def load():
+    return fetch_mnist(data_home=DATA_HOME, subset="all", return_X_y=True)
+
+
+def bare_epoch_seconds(X, precision, seed=0):
+    """One epoch of a plain torch loop: what a user would write by hand."""
+    torch.manual_seed(seed)
+    model = AutoencoderModule(784, (500, 500, 2000), 10, None, "relu", False, 0.0, None)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    data = torch.from_numpy(X)
+    g = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    perm = torch.randperm(len(data), generator=g)
+    running = 0.0
+    for i in range(0, len(data), 256):
+        xb = data[perm[i:i + 256]]
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            loss = F.mse_loss(model(xb).float(), xb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        running += loss.item() * len(xb)
+    return time.perf_counter() - start
+
+
+def shell_epoch_seconds(X, precision, seed=0):
+    ae = Autoencoder(max_epochs=1, precision=precision, random_state=seed, n_iter_no_change=None).fit(X)
+    return ae.history_[0]["seconds"], ae
+
+
+def speed(args):
+    X, y = load()
+    result = {"machine": machine(), "n_samples": len(X), "batch_size": 256, "architecture": SIZES,
+              "matmul_gflops": {"fp32": matmul_flops(torch.float32) / 1e9, "bf16": matmul_flops(torch.bfloat16) / 1e9}}
+    flops_per_epoch = 3 * mlp_flops(SIZES) * 2 * len(X)  # encoder + mirrored decoder; backward ~ 2x forward
+    for precision in ("fp32", "bf16"):
+        bare, shell = [], []
+        for _ in range(args.repeats):
+            bare.append(bare_epoch_seconds(X, precision))
+            seconds, ae = shell_epoch_seconds(X, precision)
+            shell.append(seconds)
+        start = time.perf_counter()
+        ae.transform(X)
+        transform_rows = len(X) / (time.perf_counter() - start)
+        entry = {
+            "bare_s_per_epoch": bare, "shell_s_per_epoch": shell,
+            "bare_median": float(np.median(bare)), "shell_median": float(np.median(shell)),
+            "overhead_ratio": float(np.median(shell) / np.median(bare)),
+            "achieved_gflops_shell": flops_per_epoch / np.median(shell) / 1e9,
+            "transform_rows_per_s": transform_rows,
+        }
+        result[precision] = entry
+        print(precision, entry, flush=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    write_json(os.path.join(RESULTS, "autoencoder_mnist_speed.json"), result)
+
+
+def one(args):
+    """One AE+KMeans run; prints a JSON line (run in a child for its own peak memory)."""
+    import json
+
+    X, y = load()
+    start = time.perf_counter()
+    ae = Autoencoder(max_epochs=args.epochs, precision=args.precision, random_state=args.seed,
+                     n_iter_no_change=None).fit(X)
+    ae_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    codes = ae.transform(X)
+    transform_seconds = time.perf_counter() - start
+    labels = KMeans(10, n_init=10, random_state=args.seed).fit_predict(codes)
+    total = time.perf_counter() - start + ae_seconds
+    report = cluster_report(y, labels)
+    print(json.dumps({"seed": args.seed, "precision": args.precision, "epochs": args.epochs,
+                      "acc": report["acc"], "nmi": report["nmi"], "ari": report["ari"],
+                      "ae_fit_seconds": ae_seconds, "fit_seconds": total,
+                      "s_per_epoch": float(np.median([r["seconds"] for r in ae.history_])),
+                      "final_loss": ae.history_[-1]["loss"], "transform_rows_per_s": len(X) / transform_seconds,
+                      "peak_rss_mb": peak_rss_mb()}))
+
+
+def accuracy(args):
+    path = os.path.join(RESULTS, "autoencoder_mnist_accuracy.json")
+    result = {"machine": machine(), "runs": []}
+    X, y = load()
+    start = time.perf_counter()
+    labels = [KMeans(10, n_init=10, random_state=s).fit_predict(X) for s in args.seeds]
+    km = [cluster_report(y, lab) for lab in labels]
+    result["kmeans_raw_pixels"] = {"acc": [r["acc"] for r in km], "nmi": [r["nmi"] for r in km],
+                                   "seconds_total": time.perf_counter() - start}
+    print("kmeans", result["kmeans_raw_pixels"], flush=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    for seed in args.seeds:
+        for precision in args.precisions:
+            run = run_child(__file__, ["one", "--seed", str(seed), "--precision", precision, "--epochs", str(args.epochs)])
+            result["runs"].append(run)
+            print(run, flush=True)
+            write_json(path, result)
+    for precision in args.precisions:
+        runs = [r for r in result["runs"] if r["precision"] == precision]
+        result[f"summary_{precision}"] = {
+            k: [float(np.mean([r[k] for r in runs])), float(np.std([r[k] for r in runs]))]
+            for k in ("acc", "nmi", "fit_seconds", "s_per_epoch", "peak_rss_mb")
+        }
+        print(precision, result[f"summary_{precision}"], flush=True)
+    write_json(path, result)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=("speed", "accuracy", "one"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
+    parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    {"speed": speed, "accuracy": accuracy, "one": one}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
