@@ -130,7 +130,8 @@ def accuracy(args):
     os.makedirs(RESULTS, exist_ok=True)
     for seed in args.seeds:
         for precision in args.precisions:
-            run = run_child(__file__, ["one", "--seed", str(seed), "--precision", precision, "--epochs", str(args.epochs)])
+            child_args = ["one", "--seed", str(seed), "--precision", precision, "--epochs", str(args.epochs)]
+            run = run_child(__file__, child_args)
             result["runs"].append(run)
             print(run, flush=True)
             write_json(path, result)

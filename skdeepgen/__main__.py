@@ -67,7 +67,8 @@ def compare(X, y, methods, seeds, args, out=sys.stdout):
             for key in ("acc", "nmi", "ari"):
                 rows[key].append(report[key])
             if args.verbose:
-                print(f"  {name} seed {seed}: acc={report['acc']:.4f} ({rows['seconds'][-1]:.1f}s)", file=out, flush=True)
+                seconds = rows["seconds"][-1]
+                print(f"  {name} seed {seed}: acc={report['acc']:.4f} ({seconds:.1f}s)", file=out, flush=True)
     return results
 
 
@@ -93,7 +94,8 @@ def build_parser():
                         help="digits is bundled with scikit-learn; the others are read from --data-home "
                              "(downloaded there when missing). Default: digits.")
     parser.add_argument("--data-home", default=None,
-                        help="folder holding mnist/, fashion_mnist/, usps/ (default: $SKDEEPGEN_DATA or ~/skdeepgen_data)")
+                        help="folder holding mnist/, fashion_mnist/, usps/ "
+                             "(default: $SKDEEPGEN_DATA or ~/skdeepgen_data)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds (default: 0 1 2)")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
                         help="methods to run (default: all)")

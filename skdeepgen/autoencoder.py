@@ -199,7 +199,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMod
                 f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform is "
                 f"expecting codes of n_components={self.n_components} features as input."
             )
-        return self._forward_array(lambda module, batch: module.decoder(batch), Z.astype(np.float32, copy=False), out_dtype=Z.dtype)
+        Z32 = Z.astype(np.float32, copy=False)
+        return self._forward_array(lambda module, batch: module.decoder(batch), Z32, out_dtype=Z.dtype)
 
     def score(self, X, y=None):
         """Negative mean squared reconstruction error (higher is better).

@@ -160,7 +160,8 @@ class BaseDeepModel(BaseEstimator):
         try:
             with isolated_rng(seed):
                 module = self._build_module().to(device)
-                ctx = TrainContext(module=module, device=device, autocast_dtype=dtype, generator=generator, rng=rng, X=X)
+                ctx = TrainContext(module=module, device=device, autocast_dtype=dtype,
+                                   generator=generator, rng=rng, X=X)
                 if self.verbose >= 2:
                     n_par = sum(p.numel() for p in module.parameters())
                     print(f"[{type(self).__name__}] {X.shape[0]} samples, {n_par} parameters, "
@@ -345,7 +346,9 @@ class BaseDeepModel(BaseEstimator):
         try:
             est._restore_module(payload["state_dict"])
         except (RuntimeError, KeyError) as exc:
-            raise ValueError(f"The weights in {path!r} do not fit a {cls.__name__} with its parameters: {exc}") from None
+            raise ValueError(
+                f"The weights in {path!r} do not fit a {cls.__name__} with its parameters: {exc}"
+            ) from None
         return est
 
 
