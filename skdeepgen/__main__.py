@@ -100,9 +100,12 @@ def build_parser():
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
                         help="methods to run (default: all)")
     parser.add_argument("--max-epochs", type=int, default=50, help="epochs for the deep models (default: 50)")
-    parser.add_argument("--n-samples", type=int, default=None, help="random subset of this many rows")
-    parser.add_argument("--precision", choices=("fp32", "bf16", "auto"), default="fp32")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--n-samples", type=int, default=None,
+                        help="random subset of this many rows (drawn with the first seed)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "auto"), default="fp32",
+                        help="arithmetic of the deep models: fp32 (default), bf16 autocast, or auto "
+                             "(bf16 only where the CPU/GPU has bf16 units)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each fit as it ends")
     return parser
 
@@ -110,7 +113,7 @@ def build_parser():
 def main(argv=None):
     """Run the comparison; return the results dict."""
     args = build_parser().parse_args(argv)
-    X, y = load_dataset(args.dataset, args.data_home, args.n_samples)
+    X, y = load_dataset(args.dataset, args.data_home, args.n_samples, seed=args.seeds[0])
     print(f"{args.dataset}: {X.shape[0]} samples, {X.shape[1]} features, {len(np.unique(y))} classes; "
           f"seeds {args.seeds}", flush=True)
     start = time.perf_counter()

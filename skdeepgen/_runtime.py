@@ -73,7 +73,9 @@ def resolve_precision(precision, device):
         return torch.bfloat16
     if precision == "auto":
         if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+            # Only native bf16 (Ampere and later): emulated bf16 is slower than fp32.
+            with torch.cuda.device(device):
+                return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else None
         if device.type == "cpu":
             return torch.bfloat16 if _cpu_has_bf16() else None
         return None

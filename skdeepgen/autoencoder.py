@@ -12,11 +12,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from .base import BaseDeepModel
-from .networks import check_layer_sizes, make_mlp
+from .networks import ACTIVATIONS, check_layer_sizes, make_mlp
 
 __all__ = ["Autoencoder"]
 
-_ACTIVATIONS = {"relu", "leaky_relu", "elu", "tanh", "sigmoid", "selu", "gelu"}
+_ACTIVATIONS = set(ACTIVATIONS)
 
 
 class AutoencoderModule(nn.Module):
@@ -52,7 +52,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMod
     decoder_layers : tuple of int or None, default=None
         Hidden layer sizes of the decoder, from the code side; None mirrors
         the encoder.
-    activation : {"relu", "leaky_relu", "elu", "tanh", "sigmoid", "selu", "gelu"}, default="relu"
+    activation : {"relu", "leaky_relu", "elu", "tanh", "sigmoid", "selu", "gelu", "identity"}, default="relu"
         Hidden-layer activation.
     output_activation : {"sigmoid", "tanh", ...} or None, default=None
         Activation of the reconstruction; None is linear (right for data of

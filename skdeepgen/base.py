@@ -23,7 +23,6 @@ a model subclass fills in a handful of ``_``-hooks:
 from __future__ import annotations
 
 import pickle
-import zipfile
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,7 +32,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._runtime import PRECISIONS, autocast, isolated_rng, resolve_device, resolve_precision, resolve_seed
-from ._training import TrainContext, TrainingDivergedError, run_training
+from ._training import TrainContext, TrainingDivergedError, make_adam, run_training
 
 __all__ = ["BaseDeepModel", "TrainingDivergedError"]
 
@@ -112,7 +111,7 @@ class BaseDeepModel(BaseEstimator):
         raise NotImplementedError
 
     def _configure_optimizers(self, ctx):
-        return {"main": torch.optim.Adam(ctx.module.parameters(), lr=self.learning_rate)}
+        return {"main": make_adam(ctx.module.parameters(), lr=self.learning_rate)}
 
     def _step_schedule(self):
         return [("main", 1)]
@@ -150,14 +149,14 @@ class BaseDeepModel(BaseEstimator):
             The fitted estimator.
         """
         self._clear_fitted()
-        X, _ = self._validate_X(X, reset=True)
-        self._check_params(X)
-        device = resolve_device(self.device)
-        dtype = resolve_precision(self.precision, device)
-        seed = resolve_seed(self.random_state)
-        generator = torch.Generator().manual_seed(seed)
-        rng = np.random.RandomState(seed % (2**32))
         try:
+            X, _ = self._validate_X(X, reset=True)
+            self._check_params(X)
+            device = resolve_device(self.device)
+            dtype = resolve_precision(self.precision, device)
+            seed = resolve_seed(self.random_state)
+            generator = torch.Generator().manual_seed(seed)
+            rng = np.random.RandomState(seed % (2**32))
             with isolated_rng(seed):
                 module = self._build_module().to(device)
                 ctx = TrainContext(module=module, device=device, autocast_dtype=dtype,
@@ -321,16 +320,18 @@ class BaseDeepModel(BaseEstimator):
         """
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise
         except pickle.UnpicklingError as exc:
             raise ValueError(
-                f"Refused to load {path!r}: it holds pickled objects other than weights and plain "
-                f"data, which weights-only loading does not execute. It was not written by "
-                f"{cls.__name__}.save. ({exc})"
+                f"Refused to load {path!r}: weights-only loading found something other than "
+                f"tensors and plain data (objects whose unpickling could run code), or no torch "
+                f"file at all. It was not written by {cls.__name__}.save. ({exc})"
             ) from None
-        except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
-            raise ValueError(f"Could not read {path!r} as a skdeepgen model file: {exc}") from None
+        except Exception as exc:  # torch raises many types for truncated or foreign bytes
+            raise ValueError(
+                f"Could not read {path!r} as a skdeepgen model file ({type(exc).__name__}: {exc})."
+            ) from None
         if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
             raise ValueError(f"{path!r} is not a skdeepgen model file (no {_FORMAT!r} marker).")
         if payload.get("format_version", 0) > _FORMAT_VERSION:

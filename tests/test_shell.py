@@ -356,3 +356,47 @@ def test_pipeline_and_grid_search(blobs):
     search.fit(X, y)
     assert set(search.cv_results_["param_autoencoder__n_components"]) == {2, 3}
     clone(search.best_estimator_)
+
+
+def test_invalid_layers_on_refit_leave_estimator_unfitted(blobs):
+    X, _ = blobs
+    ae = small().fit(X)
+    ae.set_params(encoder_layers=(0,))
+    with pytest.raises(ValueError, match="encoder_layers"):
+        ae.fit(X[:, :4])
+    assert not hasattr(ae, "n_features_in_") and not hasattr(ae, "module_")
+
+
+def test_load_refuses_junk_stream():
+    with pytest.raises(ValueError, match="skdeepgen model file"):
+        Autoencoder.load(io.BytesIO(b"junk"))
+
+
+@pytest.mark.parametrize("n_samples, batch_size, expected", [(10, 1, 10), (10, 3, 3), (11, 5, 2), (12, 5, 3)])
+def test_batcher_covers_the_data(n_samples, batch_size, expected):
+    from skdeepgen._training import Batcher
+
+    X = np.arange(n_samples * 2, dtype=np.float32).reshape(n_samples, 2)
+    batcher = Batcher(X, batch_size, torch.device("cpu"), torch.Generator().manual_seed(0))
+    batches = list(batcher)
+    assert len(batches) == expected == len(batcher)
+    rows = torch.cat(batches)[:, 0].numpy() // 2
+    assert len(set(rows.tolist())) == len(rows)  # no row twice in an epoch
+    assert len(rows) >= n_samples - 1
+
+
+def test_make_adam_matches_default_adam():
+    from skdeepgen._training import make_adam
+
+    torch.manual_seed(0)
+    a = torch.nn.Linear(4, 3)
+    b = torch.nn.Linear(4, 3)
+    b.load_state_dict(a.state_dict())
+    opt_a, opt_b = make_adam(a.parameters(), lr=1e-2), torch.optim.Adam(b.parameters(), lr=1e-2)
+    x = torch.randn(8, 4)
+    for _ in range(5):
+        for model, opt in ((a, opt_a), (b, opt_b)):
+            opt.zero_grad()
+            model(x).pow(2).mean().backward()
+            opt.step()
+    torch.testing.assert_close(a.weight, b.weight, rtol=1e-5, atol=1e-6)
