@@ -36,6 +36,8 @@ import numbers
 import torch
 import torch.nn.functional as F
 
+from ._validation import check_option
+
 __all__ = [
     "GAN_LOSSES",
     "check_gan_loss",
@@ -75,14 +77,7 @@ def check_gan_loss(loss, param_name="loss"):
     ValueError
         If `loss` is not a known loss name.
     """
-    if not isinstance(loss, str):
-        raise TypeError(
-            f"{param_name} must be a string, one of {GAN_LOSSES}; got {loss!r} of "
-            f"type {type(loss).__name__}."
-        )
-    if loss not in GAN_LOSSES:
-        raise ValueError(f"{param_name} must be one of {GAN_LOSSES}; got {loss!r}.")
-    return loss
+    return check_option(loss, GAN_LOSSES, param_name)
 
 
 def _flat(logits, name):

@@ -45,6 +45,8 @@ import numbers
 import numpy as np
 import torch
 
+from ._validation import check_option
+
 __all__ = [
     "KERNELS",
     "MEDIAN_MULTIPLIERS",
@@ -95,14 +97,7 @@ def check_kernel(kernel, param_name="kernel"):
     ValueError
         If `kernel` is not a known kernel name.
     """
-    if not isinstance(kernel, str):
-        raise TypeError(
-            f"{param_name} must be a string, one of {KERNELS}; got {kernel!r} "
-            f"of type {type(kernel).__name__}."
-        )
-    if kernel not in KERNELS:
-        raise ValueError(f"{param_name} must be one of {KERNELS}; got {kernel!r}.")
-    return kernel
+    return check_option(kernel, KERNELS, param_name)
 
 
 def check_bandwidths(bandwidths, param_name="bandwidths"):
