@@ -49,6 +49,13 @@ class TrainContext:
         Minibatches seen so far over the whole fit.
     optimizers : dict
         Name -> optimizer, as returned by the model's hook.
+    batch_index : torch.Tensor or None
+        Row indices (into ``X``) of the current minibatch, for models that
+        keep per-sample state such as DEC's target distribution.
+    state : dict
+        Scratch space a model keeps across steps during one fit.
+    stop : bool
+        Set by a model to end training after the current minibatch.
     """
 
     module: torch.nn.Module
@@ -60,6 +67,9 @@ class TrainContext:
     epoch: int = 0
     iteration: int = 0
     optimizers: dict = field(default_factory=dict)
+    batch_index: torch.Tensor | None = None
+    state: dict = field(default_factory=dict)
+    stop: bool = False
 
     def autocast(self):
         """Context manager for the configured precision."""
@@ -106,6 +116,7 @@ class Batcher:
         return n_full + (rest > 1 or (rest == 1 and self.batch_size == 1))
 
     def __iter__(self):
+        """Yield ``(row_indices, batch)`` pairs for one epoch."""
         perm = torch.randperm(self.n_samples, generator=self.generator)
         stops = range(self.batch_size, self.n_samples + self.batch_size, self.batch_size)
         for start, stop in zip(range(0, self.n_samples, self.batch_size), stops):
@@ -113,9 +124,9 @@ class Batcher:
             if len(idx) == 1 and self.batch_size > 1:
                 return
             if self._tensor is not None:
-                yield self._tensor[idx.to(self._tensor.device)]
+                yield idx, self._tensor[idx.to(self._tensor.device)]
             else:
-                yield torch.from_numpy(self._array[idx.numpy()]).to(self.device)
+                yield idx, torch.from_numpy(self._array[idx.numpy()]).to(self.device)
 
 
 def make_adam(params, lr, betas=(0.9, 0.999)):
@@ -196,7 +207,8 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
         start = time.perf_counter()
         ctx.module.train()
         sums, seen = {}, 0
-        for batch in batches:
+        for index, batch in batches:
+            ctx.batch_index = index
             n = batch.shape[0]
             for step_name, repeat in schedule:
                 optimizer = ctx.optimizers[step_name]
@@ -212,6 +224,8 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
                         sums[key] = sums.get(key, 0.0) + value.detach().float() * (n / repeat)
             seen += n
             ctx.iteration += 1
+            if ctx.stop:
+                break
         record = {"epoch": epoch}
         record.update({k: float(v) / seen for k, v in sums.items()})
         record["seconds"] = time.perf_counter() - start
@@ -222,7 +236,7 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
             losses_text = "  ".join(f"{k}={v:.5g}" for k, v in record.items() if k not in ("epoch", "seconds"))
             print(f"[{name}] epoch {epoch:>4}/{max_epochs}  {losses_text}  ({record['seconds']:.2f}s)", flush=True)
         monitor = estimator._monitor
-        if stop or stopper.should_stop(record.get(monitor) if monitor else None):
+        if stop or ctx.stop or stopper.should_stop(record.get(monitor) if monitor else None):
             if verbose >= 2:
                 print(f"[{name}] stopping after epoch {epoch}", flush=True)
             break

@@ -27,14 +27,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._runtime import PRECISIONS, autocast, isolated_rng, resolve_device, resolve_precision, resolve_seed
 from ._training import TrainContext, TrainingDivergedError, make_adam, run_training
 
-__all__ = ["BaseDeepModel", "TrainingDivergedError"]
+__all__ = ["BaseDeepModel", "BaseDeepClusterer", "TrainingDivergedError"]
 
 _FORMAT = "skdeepgen-model"
 _FORMAT_VERSION = 1
@@ -168,7 +168,7 @@ class BaseDeepModel(BaseEstimator):
                 self._initialize(ctx)
                 history = run_training(
                     self, ctx, max_epochs=self.max_epochs, batch_size=self.batch_size,
-                    verbose=self.verbose, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                    verbose=self.verbose, tol=self.tol, n_iter_no_change=getattr(self, "n_iter_no_change", None),
                 )
                 module.eval()
                 self.module_ = module
@@ -225,17 +225,28 @@ class BaseDeepModel(BaseEstimator):
         X, dtype = self._validate_X(X, reset=False)
         return self._forward_array(fn, X, out_dtype=dtype)
 
-    def _forward_array(self, fn, X, out_dtype=np.float32):
-        device = self._device()
+    def _forward_array(self, fn, X, out_dtype=np.float32, module=None):
+        """Batched ``fn(module, batch)`` over a float32 array, without grad.
+
+        ``module`` defaults to the fitted ``module_`` on the resolved device;
+        a model passes ``ctx.module`` to run inference during ``fit``.
+        """
+        if module is None:
+            device = self._device()
+            module = self.module_
+        else:
+            device = next(module.parameters()).device
         dtype = resolve_precision(self.precision, device)
-        self.module_.eval()
+        was_training = module.training
+        module.eval()
         outputs = []
         with torch.no_grad(), autocast(device, dtype):
             for start in range(0, X.shape[0], _INFERENCE_ROWS):
                 batch = torch.tensor(X[start:start + _INFERENCE_ROWS], device=device)
-                out = fn(self.module_, batch)
+                out = fn(module, batch)
                 out = out if isinstance(out, tuple) else (out,)
                 outputs.append([o.float().cpu().numpy() for o in out])
+        module.train(was_training)
         results = tuple(np.concatenate(parts).astype(out_dtype, copy=False) for parts in zip(*outputs))
         return results if len(results) > 1 else results[0]
 
@@ -282,6 +293,8 @@ class BaseDeepModel(BaseEstimator):
         for key, value in self.get_params(deep=False).items():
             if key == "random_state" and not (value is None or isinstance(value, Integral)):
                 value = None  # a RandomState object is not data; the seed used is gone anyway
+            if isinstance(value, BaseEstimator):
+                value = None  # e.g. a pretrained network: it only matters to fit, its weights are in ours
             params[key] = _encode(value, f"parameter {key!r}")
         fitted = {}
         for key in [k for k in vars(self) if k.endswith("_") and k != "module_"] + list(self._extra_fitted_attrs):
@@ -351,6 +364,53 @@ class BaseDeepModel(BaseEstimator):
                 f"The weights in {path!r} do not fit a {cls.__name__} with its parameters: {exc}"
             ) from None
         return est
+
+
+class BaseDeepClusterer(ClusterMixin, BaseDeepModel):
+    """Base of the deep clusterers: ``predict``, ``predict_proba``, ``labels_``.
+
+    A clusterer implements ``_cluster_proba(module, batch)`` returning the
+    soft assignments of a batch (rows sum to 1); the base derives
+    ``predict_proba``, ``predict`` (the argmax), ``fit_predict`` and sets
+    ``labels_`` on the training data after ``fit``.
+    """
+
+    def _cluster_proba(self, module, batch):
+        raise NotImplementedError
+
+    def _after_fit(self, ctx):
+        proba = self._forward_array(self._cluster_proba, ctx.X, module=ctx.module)
+        self.labels_ = proba.argmax(axis=1).astype(np.int64)
+
+    def predict_proba(self, X):
+        """Soft cluster assignments.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_clusters)
+            Each row sums to 1.
+        """
+        return self._inference(self._cluster_proba, X)
+
+    def predict(self, X):
+        """Cluster of each sample: the most probable one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int64
+            Cluster indices from 0.
+        """
+        return self.predict_proba(X).argmax(axis=1).astype(np.int64)
 
 
 def _encode(value, what):

@@ -6,10 +6,14 @@ the API contract, not the model's quality.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepgen import Autoencoder
+from skdeepgen import Autoencoder, DECClustering, IDECClustering
 
+_DEC_SMALL = dict(n_components=2, encoder_layers=(8,), pretrain_epochs=5, max_epochs=3, batch_size=16,
+                  n_init=2, update_interval=5, random_state=0)
 ESTIMATORS = [
     Autoencoder(n_components=2, encoder_layers=(8,), max_epochs=2, batch_size=16, random_state=0),
+    DECClustering(3, **_DEC_SMALL),
+    IDECClustering(3, **_DEC_SMALL),
 ]
 
 # Checks a model cannot pass by design, with the reason. Keep this short.

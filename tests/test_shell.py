@@ -380,7 +380,9 @@ def test_batcher_covers_the_data(n_samples, batch_size, expected):
     batcher = Batcher(X, batch_size, torch.device("cpu"), torch.Generator().manual_seed(0))
     batches = list(batcher)
     assert len(batches) == expected == len(batcher)
-    rows = torch.cat(batches)[:, 0].numpy() // 2
+    for index, batch in batches:
+        np.testing.assert_array_equal(batch[:, 0].numpy() // 2, index.numpy())
+    rows = torch.cat([batch for _, batch in batches])[:, 0].numpy() // 2
     assert len(set(rows.tolist())) == len(rows)  # no row twice in an epoch
     assert len(rows) >= n_samples - 1
 
