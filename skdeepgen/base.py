@@ -22,6 +22,7 @@ a model subclass fills in a handful of ``_``-hooks:
 
 from __future__ import annotations
 
+import os
 import pickle
 from numbers import Integral, Real
 
@@ -424,6 +425,8 @@ def _encode(value, what):
         return value.item()
     if isinstance(value, torch.device):
         return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, dict):
         return {str(k): _encode(v, what) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

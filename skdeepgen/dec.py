@@ -36,7 +36,10 @@ from .networks import check_layer_sizes
 
 __all__ = ["DECClustering", "IDECClustering", "student_t_assignment", "target_distribution"]
 
-_ARCHITECTURE = ("n_components", "encoder_layers", "decoder_layers", "activation", "output_activation")
+_ARCHITECTURE = ("n_components", "encoder_layers", "decoder_layers", "activation", "output_activation",
+                 "batch_norm", "dropout")
+# Architecture settings DEC does not expose itself, only inherits from a pretrained Autoencoder.
+_INHERITED_DEFAULTS = {"batch_norm": False, "dropout": 0.0}
 
 
 def student_t_assignment(z, centers, alpha=1.0):
@@ -241,6 +244,9 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         if pretrained is None:
             return None
         if isinstance(pretrained, (str, os.PathLike)):
+            if not os.path.exists(pretrained):
+                raise FileNotFoundError(f"pretrained={pretrained!r}: no such file (expected one written by "
+                                        f"Autoencoder.save).")
             return Autoencoder.load(pretrained)
         inner = getattr(pretrained, "estimator", None)  # sklearn.frozen.FrozenEstimator
         if not isinstance(pretrained, Autoencoder) and isinstance(inner, Autoencoder):
@@ -263,7 +269,7 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
             check_layer_sizes(self.encoder_layers, "encoder_layers")
             if self.decoder_layers is not None:
                 check_layer_sizes(self.decoder_layers, "decoder_layers")
-            source = self.get_params()
+            source = {**_INHERITED_DEFAULTS, **self.get_params()}
         else:
             if pretrained.n_features_in_ != X.shape[1]:
                 raise ValueError(
@@ -281,7 +287,7 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         autoencoder = AutoencoderModule(
             self.n_features_in_, tuple(arch["encoder_layers"]), arch["n_components"],
             None if arch["decoder_layers"] is None else tuple(arch["decoder_layers"]),
-            arch["activation"], False, 0.0, arch["output_activation"],
+            arch["activation"], arch["batch_norm"], arch["dropout"], arch["output_activation"],
         )
         return DECModule(autoencoder, self.n_clusters, arch["n_components"], self._keep_decoder)
 
@@ -372,8 +378,11 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         """Minus the DEC objective KL(P || Q) on ``X`` (higher is better).
 
         Q is the soft assignment of X and P its target distribution computed
-        on the same X, so the score needs no labels and measures how confident
-        and balanced the clustering of X is.
+        on the same X, so the score needs no labels: it is the objective DEC
+        minimises, evaluated on X. It is not a model-selection criterion: a
+        uniform Q gives P = Q and the maximum score 0, and training, which
+        makes assignments confident, lowers it. Compare models with a labelled
+        scorer (``skdeepgen.metrics.scorers``) instead.
 
         Parameters
         ----------
