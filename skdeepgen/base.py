@@ -32,7 +32,15 @@ from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._runtime import PRECISIONS, autocast, isolated_rng, resolve_device, resolve_precision, resolve_seed
+from ._runtime import (
+    PRECISIONS,
+    autocast,
+    flushed_denormals,
+    isolated_rng,
+    resolve_device,
+    resolve_precision,
+    resolve_seed,
+)
 from ._training import TrainContext, TrainingDivergedError, make_adam, run_training
 
 __all__ = ["BaseDeepModel", "BaseDeepClusterer", "TrainingDivergedError"]
@@ -158,7 +166,7 @@ class BaseDeepModel(BaseEstimator):
             seed = resolve_seed(self.random_state)
             generator = torch.Generator().manual_seed(seed)
             rng = np.random.RandomState(seed % (2**32))
-            with isolated_rng(seed):
+            with isolated_rng(seed), flushed_denormals():
                 module = self._build_module().to(device)
                 ctx = TrainContext(module=module, device=device, autocast_dtype=dtype,
                                    generator=generator, rng=rng, X=X)
@@ -241,7 +249,7 @@ class BaseDeepModel(BaseEstimator):
         was_training = module.training
         module.eval()
         outputs = []
-        with torch.no_grad(), autocast(device, dtype):
+        with torch.no_grad(), autocast(device, dtype), flushed_denormals():
             for start in range(0, X.shape[0], _INFERENCE_ROWS):
                 batch = torch.tensor(X[start:start + _INFERENCE_ROWS], device=device)
                 out = fn(module, batch)

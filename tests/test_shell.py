@@ -402,3 +402,28 @@ def test_make_adam_matches_default_adam():
             model(x).pow(2).mean().backward()
             opt.step()
     torch.testing.assert_close(a.weight, b.weight, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_flushes_denormals_and_restores_the_setting(blobs):
+    from skdeepgen._runtime import _denormals_flushed
+
+    X, _ = blobs
+    seen = []
+    ae = small(max_epochs=1)
+    original = ae._training_step
+
+    def spy(ctx, batch, step_name):
+        seen.append(_denormals_flushed())
+        return original(ctx, batch, step_name)
+
+    ae._training_step = spy
+    assert not _denormals_flushed()
+    ae.fit(X)
+    assert seen and all(seen)
+    assert not _denormals_flushed()
+    torch.set_flush_denormal(True)
+    try:
+        small(max_epochs=1).fit(X)
+        assert _denormals_flushed()  # a caller's own setting is kept
+    finally:
+        torch.set_flush_denormal(False)
