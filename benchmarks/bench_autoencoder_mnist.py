@@ -86,8 +86,12 @@ def _steady(seconds):
 
 
 def speed(args):
+    if args.flush_at_start:
+        # Before any parallel torch work: worker threads inherit the flag.
+        torch.set_flush_denormal(True)
     X, y = load()
-    result = {"machine": machine(), "command": " ".join(sys.argv), "n_samples": len(X), "batch_size": 256,
+    result = {"machine": machine(), "command": " ".join(sys.argv), "flush_at_start": args.flush_at_start,
+              "n_samples": len(X), "batch_size": 256,
               "architecture": SIZES, "epochs_per_config": args.epochs,
               "matmul_gflops": {"fp32": matmul_flops(torch.float32) / 1e9, "bf16": matmul_flops(torch.bfloat16) / 1e9}}
     flops_per_epoch = 3 * mlp_flops(SIZES) * 2 * len(X)  # encoder + mirrored decoder; backward ~ 2x forward
@@ -173,6 +177,8 @@ def main():
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--epochs", type=int, default=50, help="epochs per fit (speed: per config, default 6)")
     parser.add_argument("--out", default="autoencoder_mnist_accuracy.json", help="file name under benchmarks/results")
+    parser.add_argument("--flush-at-start", action="store_true",
+                        help="speed: torch.set_flush_denormal(True) before any torch work")
     parser.add_argument("--skip-kmeans", action="store_true", help="skip KMeans on raw pixels")
     args = parser.parse_args()
     {"speed": speed, "accuracy": accuracy, "one": one}[args.mode](args)

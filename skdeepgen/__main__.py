@@ -174,4 +174,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # This program's own process: flush denormals before any torch work, so
+    # that torch's worker threads inherit it (see _runtime.flushed_denormals).
+    import torch
+
+    torch.set_flush_denormal(True)
     main()
