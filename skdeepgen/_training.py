@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._runtime import autocast
+
 __all__ = ["TrainingDivergedError", "TrainContext", "Batcher", "make_adam", "run_training"]
 
 
@@ -73,8 +75,6 @@ class TrainContext:
 
     def autocast(self):
         """Context manager for the configured precision."""
-        from ._runtime import autocast
-
         return autocast(self.device, self.autocast_dtype)
 
     def randn(self, *shape):

@@ -1,3 +1,5 @@
+import random
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,24 @@ def _few_threads():
     torch.set_num_threads(min(previous, 2))
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def assert_rng_untouched():
+    """Call ``fn()`` and assert numpy's, torch's and random's global states did not move."""
+
+    def check(fn):
+        np.random.seed(123)
+        torch.manual_seed(123)
+        random.seed(123)
+        np_state, torch_state, py_state = np.random.get_state(), torch.get_rng_state(), random.getstate()
+        fn()
+        after = np.random.get_state()
+        assert all(np.array_equal(a, b) for a, b in zip(np_state, after))
+        assert torch.equal(torch_state, torch.get_rng_state())
+        assert py_state == random.getstate()
+
+    return check
 
 
 @pytest.fixture

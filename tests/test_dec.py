@@ -9,7 +9,6 @@ import copy
 import math
 import pathlib
 import pickle
-import random
 
 import numpy as np
 import pytest
@@ -484,17 +483,9 @@ def test_same_seed_gives_identical_fits(blobs, cls):
 
 
 @pytest.mark.parametrize("random_state", [None, 3, np.random.RandomState(1)])
-def test_fit_leaves_global_rng_state_alone(blobs, random_state):
+def test_fit_leaves_global_rng_state_alone(blobs, random_state, assert_rng_untouched):
     X, _ = blobs
-    np.random.seed(123)
-    torch.manual_seed(123)
-    random.seed(123)
-    np_state, torch_state, py_state = np.random.get_state(), torch.get_rng_state(), random.getstate()
-    small(IDECClustering, random_state=random_state).fit(X)
-    after = np.random.get_state()
-    assert all(np.array_equal(a, b) for a, b in zip(np_state, after))
-    assert torch.equal(torch_state, torch.get_rng_state())
-    assert py_state == random.getstate()
+    assert_rng_untouched(lambda: small(IDECClustering, random_state=random_state).fit(X))
 
 
 @pytest.mark.parametrize("cls", MODELS)

@@ -3,7 +3,6 @@
 import io
 import os
 import pickle
-import random
 
 import joblib
 import numpy as np
@@ -163,17 +162,9 @@ def test_load_refuses_malicious_pickle(tmp_path):
 
 # ---------------------------------------------------------- randomness
 @pytest.mark.parametrize("random_state", [None, 3, np.random.RandomState(1)])
-def test_fit_leaves_global_rng_state_alone(blobs, random_state):
+def test_fit_leaves_global_rng_state_alone(blobs, random_state, assert_rng_untouched):
     X, _ = blobs
-    np.random.seed(123)
-    torch.manual_seed(123)
-    random.seed(123)
-    np_state, torch_state, py_state = np.random.get_state(), torch.get_rng_state(), random.getstate()
-    small(random_state=random_state, dropout=0.2).fit(X)
-    after = np.random.get_state()
-    assert all(np.array_equal(a, b) for a, b in zip(np_state, after))
-    assert torch.equal(torch_state, torch.get_rng_state())
-    assert py_state == random.getstate()
+    assert_rng_untouched(lambda: small(random_state=random_state, dropout=0.2).fit(X))
 
 
 def test_same_seed_is_bit_identical_and_seeds_differ(blobs):
