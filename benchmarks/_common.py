@@ -54,8 +54,11 @@ def peak_rss_mb():
 
 
 def run_child(script, args):
-    """Run ``script`` in a fresh process (own peak memory) and parse its last JSON line."""
-    out = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, check=True)
+    """Run ``script`` in a fresh process (own peak memory) and parse its last JSON line.
+
+    The child's stderr (its progress lines) passes through to ours.
+    """
+    out = subprocess.run([sys.executable, script, *args], stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -19,6 +19,7 @@ from sklearn.pipeline import make_pipeline
 from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
 from .metrics import cluster_report
+from .vae import VariationalAutoencoder
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "usps")
 
@@ -54,6 +55,12 @@ def _ae_kmeans(n_clusters, seed, args):
     return make_pipeline(_autoencoder(seed, args), KMeans(n_clusters, n_init=10, random_state=seed))
 
 
+def _vae_kmeans(n_clusters, seed, args):
+    vae = VariationalAutoencoder(max_epochs=args.max_epochs, random_state=seed, precision=args.precision,
+                                 device=args.device)
+    return make_pipeline(vae, KMeans(n_clusters, n_init=10, random_state=seed))
+
+
 class _WithPretraining:
     """Pretrain (or reuse) the seed's Autoencoder, then fit a DEC-style model on it."""
 
@@ -77,7 +84,7 @@ def _idec(n_clusters, seed, args):
 
 #: name -> builder(n_clusters, seed, args) of an estimator with fit_predict.
 #: Deep methods of one seed share one pretrained Autoencoder (fitted once).
-METHODS = {"KMeans": _kmeans, "AE+KMeans": _ae_kmeans, "DEC": _dec, "IDEC": _idec}
+METHODS = {"KMeans": _kmeans, "AE+KMeans": _ae_kmeans, "VAE+KMeans": _vae_kmeans, "DEC": _dec, "IDEC": _idec}
 
 
 def load_dataset(name, data_home=None, n_samples=None, seed=0):

@@ -5,12 +5,14 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
+from ._training import make_adam
 from .base import BaseDeepModel
 from .networks import ACTIVATIONS, check_layer_sizes, make_mlp
 
@@ -61,12 +63,22 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMod
         Batch normalisation after each hidden linear layer.
     dropout : float, default=0.0
         Dropout rate after each hidden activation.
+    input_dropout : float, default=0.0
+        Denoising: the fraction of input features zeroed (and the rest scaled
+        by 1 / (1 - input_dropout)) in each training minibatch, while the
+        loss still compares with the clean input. DEC's stacked denoising
+        autoencoder uses 0.2. ``transform`` never corrupts.
     batch_size : int, default=256
         Minibatch size.
     max_epochs : int, default=100
         Maximum number of epochs.
     learning_rate : float, default=1e-3
-        Adam step size.
+        Step size of the optimizer.
+    optimizer : {"adam", "sgd"}, default="adam"
+        Adam, or SGD with momentum 0.9. DEC's reference pretraining of the
+        MNIST autoencoder is SGD with ``learning_rate=1.0`` (the loss is a
+        mean over features, so its gradients are small); on MNIST it gives
+        codes on which K-means is markedly more accurate than after Adam.
     device : str or torch.device, default="auto"
         "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:1"...;
         resolved at every call.
@@ -120,12 +132,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMod
         "output_activation": [StrOptions(_ACTIVATIONS), None],
         "batch_norm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "optimizer": [StrOptions({"adam", "sgd"})],
     }
 
     def __init__(self, n_components=10, *, encoder_layers=(500, 500, 2000), decoder_layers=None,
                  activation="relu", output_activation=None, batch_norm=False, dropout=0.0,
-                 batch_size=256, max_epochs=100, learning_rate=1e-3, device="auto", precision="fp32",
-                 random_state=None, verbose=0, tol=1e-4, n_iter_no_change=10):
+                 input_dropout=0.0, batch_size=256, max_epochs=100, learning_rate=1e-3, optimizer="adam",
+                 device="auto", precision="fp32", random_state=None, verbose=0, tol=1e-4, n_iter_no_change=10):
         self.n_components = n_components
         self.encoder_layers = encoder_layers
         self.decoder_layers = decoder_layers
@@ -133,9 +147,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMod
         self.output_activation = output_activation
         self.batch_norm = batch_norm
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.learning_rate = learning_rate
+        self.optimizer = optimizer
         self.device = device
         self.precision = precision
         self.random_state = random_state
@@ -156,8 +172,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMod
             self.activation, self.batch_norm, self.dropout, self.output_activation,
         )
 
+    def _configure_optimizers(self, ctx):
+        return {"main": make_optimizer(self.optimizer, ctx.module.parameters(), self.learning_rate)}
+
     def _training_step(self, ctx, batch, step_name):
-        return {"loss": F.mse_loss(ctx.module(batch).float(), batch)}
+        return {"loss": F.mse_loss(ctx.module(corrupt(ctx, batch, self.input_dropout)).float(), batch)}
 
     # public API
     @property
@@ -192,15 +211,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMod
         X_rec : ndarray of shape (n_samples, n_features_in_)
             Reconstructions.
         """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__}.inverse_transform is "
-                f"expecting codes of n_components={self.n_components} features as input."
-            )
-        Z32 = Z.astype(np.float32, copy=False)
-        return self._forward_array(lambda module, batch: module.decoder(batch), Z32, out_dtype=Z.dtype)
+        Z, dtype = _check_codes(self, X, "inverse_transform")
+        return self._forward_array(lambda module, batch: module.decoder(batch), Z, out_dtype=dtype)
 
     def score(self, X, y=None):
         """Negative mean squared reconstruction error (higher is better).
@@ -222,3 +234,30 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMod
 
         return -float(np.mean(self._inference(squared_error, X)))
 
+
+
+def make_optimizer(name, params, lr):
+    """"adam" (fused where supported) or "sgd" (momentum 0.9, as DEC's reference code)."""
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    return make_adam(params, lr=lr)
+
+
+def corrupt(ctx, batch, rate):
+    """Input dropout from the fit's generator: zero a ``rate`` fraction, rescale the rest."""
+    if rate == 0:
+        return batch
+    keep = ctx.rand(*batch.shape) >= rate
+    return batch * keep / (1.0 - rate)
+
+
+def _check_codes(estimator, X, method):
+    """Validate latent codes for ``method``; return them as float32 and X's float dtype."""
+    check_is_fitted(estimator)
+    Z = check_array(X, dtype=[np.float64, np.float32])
+    if Z.shape[1] != estimator.n_components:
+        raise ValueError(
+            f"X has {Z.shape[1]} features, but {type(estimator).__name__}.{method} is "
+            f"expecting codes of n_components={estimator.n_components} features as input."
+        )
+    return Z.astype(np.float32, copy=False), Z.dtype

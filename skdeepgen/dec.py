@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from ._training import make_adam
+from ._training import TrainingDivergedError, make_adam
 from .autoencoder import _ACTIVATIONS, Autoencoder, AutoencoderModule
 from .base import BaseDeepClusterer, BaseDeepModel
 from .kernels import squared_distances
@@ -133,8 +133,20 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         above are then taken from the pretrained model.
     pretrain_epochs : int, default=200
         Autoencoder epochs when ``pretrained`` is None.
+    pretrain_optimizer : {"adam", "sgd"}, default="adam"
+        Optimizer of the pretraining: Adam, or SGD with momentum 0.9.
+        For image data in [0, 1] with hundreds of features (MNIST, USPS), the
+        DEC reference code's recipe ``pretrain_optimizer="sgd",
+        pretrain_learning_rate=1.0`` gives much better codes: on MNIST,
+        K-means on them reaches ACC 0.885 after 50 epochs, against 0.788
+        after 200 epochs of Adam, and DEC 0.94 against 0.82
+        (``docs/benchmarks.md``). It is not the default because on data with
+        few features or a larger scale SGD at 1.0 diverges (DEC then stops
+        with a ``TrainingDivergedError`` that says so); Adam at 1e-3 trains
+        on any scaled data.
     pretrain_learning_rate : float, default=1e-3
-        Adam step size of the pretraining.
+        Step size of the pretraining (1e-3 suits Adam; 1.0 is the SGD recipe
+        above).
     optimizer : {"sgd", "adam"}, default="sgd"
         Optimizer of the clustering phase: SGD with momentum 0.9 (the DEC
         reference implementation) or Adam.
@@ -205,6 +217,7 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "pretrained": "no_validation",  # checked in _check_params: several accepted kinds
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
+        "pretrain_optimizer": [StrOptions({"sgd", "adam"})],
         "pretrain_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions({"sgd", "adam"})],
     }
@@ -213,7 +226,8 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
 
     def __init__(self, n_clusters=10, *, n_components=10, encoder_layers=(500, 500, 2000), decoder_layers=None,
                  activation="relu", output_activation=None, alpha=1.0, update_interval=140, tol=1e-3, n_init=20,
-                 pretrained=None, pretrain_epochs=200, pretrain_learning_rate=1e-3, optimizer="sgd",
+                 pretrained=None, pretrain_epochs=200, pretrain_optimizer="adam", pretrain_learning_rate=1e-3,
+                 optimizer="sgd",
                  batch_size=256, max_epochs=100, learning_rate=0.01, device="auto", precision="fp32",
                  random_state=None, verbose=0):
         self.n_clusters = n_clusters
@@ -228,6 +242,7 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         self.n_init = n_init
         self.pretrained = pretrained
         self.pretrain_epochs = pretrain_epochs
+        self.pretrain_optimizer = pretrain_optimizer
         self.pretrain_learning_rate = pretrain_learning_rate
         self.optimizer = optimizer
         self.batch_size = batch_size
@@ -295,12 +310,22 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         pretrained = self._resolve_pretrained()
         self.pretrain_history_ = []
         if pretrained is None:
-            pretrained = Autoencoder(
+            autoencoder = Autoencoder(
                 **self.autoencoder_params_, batch_size=self.batch_size, max_epochs=self.pretrain_epochs,
-                learning_rate=self.pretrain_learning_rate, device=ctx.device, precision=self.precision,
-                random_state=int(ctx.rng.randint(np.iinfo(np.int32).max)), verbose=self.verbose,
-                n_iter_no_change=None,
-            ).fit(ctx.X)
+                learning_rate=self.pretrain_learning_rate, optimizer=self.pretrain_optimizer, device=ctx.device,
+                precision=self.precision, random_state=int(ctx.rng.randint(np.iinfo(np.int32).max)),
+                verbose=self.verbose, n_iter_no_change=None,
+            )
+            try:
+                pretrained = autoencoder.fit(ctx.X)
+            except TrainingDivergedError as exc:
+                raise TrainingDivergedError(
+                    f"{type(self).__name__}: the autoencoder pretraining diverged "
+                    f"(pretrain_optimizer={self.pretrain_optimizer!r}, "
+                    f"pretrain_learning_rate={self.pretrain_learning_rate!r}). Lower pretrain_learning_rate "
+                    f"(SGD at 1.0 suits only image-like data in [0, 1] with many features; Adam at 1e-3, the "
+                    f"default, trains on any scaled data) or scale X, for example with MinMaxScaler. ({exc})"
+                ) from None
             self.pretrain_history_ = pretrained.history_
         # Copy weights, never share modules: the caller's Autoencoder stays as it was.
         ctx.module.encoder.load_state_dict(pretrained.module_.encoder.state_dict())
@@ -442,14 +467,15 @@ class IDECClustering(DECClustering):
 
     def __init__(self, n_clusters=10, *, gamma=0.1, n_components=10, encoder_layers=(500, 500, 2000),
                  decoder_layers=None, activation="relu", output_activation=None, alpha=1.0, update_interval=140,
-                 tol=1e-3, n_init=20, pretrained=None, pretrain_epochs=200, pretrain_learning_rate=1e-3,
-                 optimizer="adam", batch_size=256, max_epochs=100, learning_rate=1e-3, device="auto",
-                 precision="fp32", random_state=None, verbose=0):
+                 tol=1e-3, n_init=20, pretrained=None, pretrain_epochs=200, pretrain_optimizer="adam",
+                 pretrain_learning_rate=1e-3, optimizer="adam", batch_size=256, max_epochs=100, learning_rate=1e-3,
+                 device="auto", precision="fp32", random_state=None, verbose=0):
         super().__init__(
             n_clusters, n_components=n_components, encoder_layers=encoder_layers, decoder_layers=decoder_layers,
             activation=activation, output_activation=output_activation, alpha=alpha,
             update_interval=update_interval, tol=tol, n_init=n_init, pretrained=pretrained,
-            pretrain_epochs=pretrain_epochs, pretrain_learning_rate=pretrain_learning_rate, optimizer=optimizer,
+            pretrain_epochs=pretrain_epochs, pretrain_optimizer=pretrain_optimizer,
+            pretrain_learning_rate=pretrain_learning_rate, optimizer=optimizer,
             batch_size=batch_size, max_epochs=max_epochs, learning_rate=learning_rate, device=device,
             precision=precision, random_state=random_state, verbose=verbose,
         )

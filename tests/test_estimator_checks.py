@@ -6,7 +6,7 @@ the API contract, not the model's quality.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepgen import Autoencoder, DECClustering, IDECClustering
+from skdeepgen import Autoencoder, DECClustering, IDECClustering, VariationalAutoencoder
 
 _DEC_SMALL = dict(n_components=2, encoder_layers=(8,), pretrain_epochs=5, max_epochs=3, batch_size=16,
                   n_init=2, update_interval=5, random_state=0)
@@ -14,6 +14,7 @@ ESTIMATORS = [
     Autoencoder(n_components=2, encoder_layers=(8,), max_epochs=2, batch_size=16, random_state=0),
     DECClustering(3, **_DEC_SMALL),
     IDECClustering(3, **_DEC_SMALL),
+    VariationalAutoencoder(n_components=2, encoder_layers=(8,), max_epochs=2, batch_size=16, random_state=0),
 ]
 
 # Checks a model cannot pass by design, with the reason. Keep this short.
