@@ -71,6 +71,26 @@ def test_dec_pretraining_uses_its_optimizer(blobs):
     sgd = DECClustering(3, pretrain_optimizer="sgd", pretrain_learning_rate=0.1, **common).fit(X)
     adam = DECClustering(3, **common).fit(X)
     assert [r["loss"] for r in sgd.pretrain_history_] != [r["loss"] for r in adam.pretrain_history_]
+    assert (sgd.pretrain_optimizer_, sgd.pretrain_learning_rate_) == ("sgd", 0.1)
+
+
+@pytest.mark.parametrize(
+    "n_features, scale, expected",
+    [(120, 1.0, ("sgd", 1.0)),   # image-like: many features in [0, 1]
+     (6, 1.0, ("adam", 1e-3)),   # few features
+     (120, 2.0, ("adam", 1e-3))],  # outside [0, 1]
+)
+def test_dec_auto_pretraining_recipe(n_features, scale, expected):
+    X = np.random.RandomState(0).rand(60, n_features) * scale
+    dec = DECClustering(3, n_components=2, encoder_layers=(8,), pretrain_epochs=1, max_epochs=1, batch_size=16,
+                        n_init=1, random_state=0).fit(X)
+    assert (dec.pretrain_optimizer_, dec.pretrain_learning_rate_) == expected
+
+
+def test_dec_explicit_learning_rate_kept_with_auto_optimizer(blobs):
+    dec = DECClustering(3, n_components=2, encoder_layers=(8,), pretrain_epochs=1, max_epochs=1, batch_size=16,
+                        n_init=1, pretrain_learning_rate=0.02, random_state=0).fit(blobs[0])
+    assert (dec.pretrain_optimizer_, dec.pretrain_learning_rate_) == ("adam", 0.02)
 
 
 def test_dec_pretraining_divergence_names_dec_parameters(blobs):
