@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_cli_digits.py
 
 Runs the command exactly as the README's quick start does (default options:
-KMeans and AE+KMeans, seeds 0 1 2) in a fresh interpreter and writes
+every method, seeds 0 1 2) in a fresh interpreter and writes
 ``benchmarks/results/cli_digits.json`` with the wall time (interpreter start
 included) and the table it printed. Goal: under 2 minutes on 2 cores.
 """
