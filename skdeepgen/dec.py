@@ -376,16 +376,17 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         ctx.state["labels"] = labels
         ctx.state["target"] = target_distribution(q).to(ctx.device)
 
-    def _clustering_loss(self, ctx, batch):
+    def _clustering_loss(self, ctx, z):
+        """KL(P || Q) of a minibatch from its codes ``z`` (updating P when it is due)."""
         if ctx.iteration % self.update_interval == 0:
             self._update_target(ctx)
-        q = self._cluster_proba(ctx.module, batch)
+        q = student_t_assignment(z.float(), ctx.module.centers, self.alpha)
         p = ctx.state["target"][ctx.batch_index.to(ctx.device)]
         # KL(p || q) per sample, averaged over the batch; p is held fixed.
         return (p * (p.clamp_min(1e-12).log() - q.clamp_min(1e-12).log())).sum(dim=1).mean()
 
     def _training_step(self, ctx, batch, step_name):
-        kl = self._clustering_loss(ctx, batch)
+        kl = self._clustering_loss(ctx, ctx.module.encoder(batch))
         return {"loss": kl}
 
     def _on_epoch_end(self, ctx, record):
@@ -500,6 +501,7 @@ class IDECClustering(DECClustering):
         self.gamma = gamma
 
     def _training_step(self, ctx, batch, step_name):
-        kl = self._clustering_loss(ctx, batch)
-        reconstruction = F.mse_loss(ctx.module.decoder(ctx.module.encoder(batch)).float(), batch)
+        z = ctx.module.encoder(batch)  # one encoder pass serves both losses
+        kl = self._clustering_loss(ctx, z)
+        reconstruction = F.mse_loss(ctx.module.decoder(z).float(), batch)
         return {"loss": reconstruction + self.gamma * kl, "kl": kl, "reconstruction": reconstruction}

@@ -246,12 +246,14 @@ def test_minibatch_loss_uses_the_target_rows_of_the_batch(blobs, monkeypatch):
     checked = []
     loss = DECClustering._clustering_loss
 
-    def checking_loss(self, ctx, batch):
-        value = loss(self, ctx, batch)
+    def checking_loss(self, ctx, z):
+        value = loss(self, ctx, z)
         index = ctx.batch_index.numpy()
-        np.testing.assert_array_equal(batch.numpy(), X.astype(np.float32)[index])
         with torch.no_grad():
-            q = student_t_assignment(ctx.module.encoder(batch), ctx.module.centers, self.alpha).double()
+            # The codes handed in are the encoder's, of exactly the batch's rows.
+            expected = ctx.module.encoder(torch.from_numpy(X.astype(np.float32)[index]))
+            torch.testing.assert_close(z.detach(), expected)
+            q = student_t_assignment(expected, ctx.module.centers, self.alpha).double()
             p = ctx.state["target"][ctx.batch_index].double()
             by_hand = (p * (p.log() - q.log())).sum(1).mean()
         torch.testing.assert_close(value.detach().double(), by_hand, rtol=1e-4, atol=1e-7)
