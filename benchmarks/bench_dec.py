@@ -52,6 +52,18 @@ def _report(y, labels):
     return {"acc": r["acc"], "nmi": r["nmi"], "ari": r["ari"]}
 
 
+def start_run(args, X, y):
+    """The record of one seed's run, opened with KMeans (n_init=10) on the raw pixels."""
+    from sklearn.cluster import KMeans
+
+    out = {"seed": args.seed, "precision": args.precision, "n_samples": len(X)}
+    start = time.perf_counter()
+    out["kmeans"] = _report(y, KMeans(10, n_init=10, random_state=args.seed).fit_predict(X))
+    out["kmeans"]["seconds"] = time.perf_counter() - start
+    print("kmeans", out["kmeans"], file=sys.stderr, flush=True)
+    return out
+
+
 def one(args):
     # Before any parallel torch work, so that torch's worker threads inherit it.
     torch.set_flush_denormal(True)
@@ -60,12 +72,7 @@ def one(args):
     from skdeepgen import Autoencoder, DECClustering, IDECClustering
 
     X, y = load(args.dataset)
-    out = {"seed": args.seed, "precision": args.precision, "n_samples": len(X)}
-
-    start = time.perf_counter()
-    out["kmeans"] = _report(y, KMeans(10, n_init=10, random_state=args.seed).fit_predict(X))
-    out["kmeans"]["seconds"] = time.perf_counter() - start
-    print("kmeans", out["kmeans"], file=sys.stderr, flush=True)
+    out = start_run(args, X, y)
 
     # The pretraining DECClustering runs with pretrain_optimizer / pretrain_learning_rate, done once and reused.
     start = time.perf_counter()

@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import HERE, machine, peak_rss_mb, run_child, write_json  # noqa: E402
-from bench_dec import _mean_std, _report, load  # noqa: E402
+from bench_dec import _mean_std, _report, load, start_run  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results")
 
@@ -39,11 +39,7 @@ def one(args):
     from skdeepgen import VariationalAutoencoder
 
     X, y = load(args.dataset)
-    out = {"seed": args.seed, "precision": args.precision, "n_samples": len(X)}
-    start = time.perf_counter()
-    out["kmeans"] = _report(y, KMeans(10, n_init=10, random_state=args.seed).fit_predict(X))
-    out["kmeans"]["seconds"] = time.perf_counter() - start
-    print("kmeans", out["kmeans"], file=sys.stderr, flush=True)
+    out = start_run(args, X, y)
 
     vae = VariationalAutoencoder(max_epochs=args.max_epochs, precision=args.precision, random_state=args.seed)
     pipe = make_pipeline(vae, KMeans(10, n_init=10, random_state=args.seed))

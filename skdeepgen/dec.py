@@ -28,8 +28,8 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from ._training import TrainingDivergedError, make_adam
-from .autoencoder import _ACTIVATIONS, Autoencoder, AutoencoderModule
+from ._training import TrainingDivergedError
+from .autoencoder import _ACTIVATIONS, Autoencoder, AutoencoderModule, make_optimizer
 from .base import BaseDeepClusterer, BaseDeepModel
 from .kernels import squared_distances
 from .networks import check_layer_sizes
@@ -356,10 +356,7 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
             ctx.module.centers.copy_(torch.from_numpy(kmeans.cluster_centers_).float())
 
     def _configure_optimizers(self, ctx):
-        params = ctx.module.parameters()
-        if self.optimizer == "sgd":
-            return {"main": torch.optim.SGD(params, lr=self.learning_rate, momentum=0.9)}
-        return {"main": make_adam(params, lr=self.learning_rate)}
+        return {"main": make_optimizer(self.optimizer, ctx.module.parameters(), self.learning_rate)}
 
     def _cluster_proba(self, module, batch):
         return student_t_assignment(module.encoder(batch).float(), module.centers, self.alpha)
