@@ -8,9 +8,10 @@ is there and is used on a CPU without one.
 from ._training import TrainingDivergedError
 from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
+from .jgmmn import JGMMNClustering
 from .vae import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["Autoencoder", "DECClustering", "IDECClustering", "TrainingDivergedError", "VariationalAutoencoder",
-           "__version__"]
+__all__ = ["Autoencoder", "DECClustering", "IDECClustering", "JGMMNClustering", "TrainingDivergedError",
+           "VariationalAutoencoder", "__version__"]

@@ -17,7 +17,9 @@ from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
 
 from .autoencoder import Autoencoder
-from .dec import DECClustering, IDECClustering, _pretraining_recipe
+from ._pretrain import pretraining_recipe
+from .dec import DECClustering, IDECClustering
+from .jgmmn import JGMMNClustering
 from .metrics import cluster_report
 from .vae import VariationalAutoencoder
 
@@ -31,7 +33,7 @@ def _kmeans(n_clusters, seed, args):
 class _PretrainedAutoencoder(Autoencoder):
     """An Autoencoder whose fit is done once per (seed, data) and then reused.
 
-    AE+KMeans, DEC and IDEC of one seed start from the same pretrained
+    AE+KMeans, DEC, IDEC and JGMMN of one seed start from the same pretrained
     network, as in the DEC papers, and the comparison pays for it once. It
     is trained as ``DECClustering`` pretrains by default (SGD at 1.0 on
     image-like data, Adam at 1e-3 otherwise).
@@ -43,7 +45,7 @@ class _PretrainedAutoencoder(Autoencoder):
         key = (self.random_state, joblib.hash(np.asarray(X)))
         if key not in self._cache:
             # Pretrained as DECClustering's default would: its "auto" optimizer and step size for this X.
-            optimizer, learning_rate = _pretraining_recipe(np.asarray(X))
+            optimizer, learning_rate = pretraining_recipe(np.asarray(X))
             params = {**self.get_params(), "optimizer": optimizer, "learning_rate": learning_rate}
             self._cache[key] = Autoencoder(**params).fit(X)
         fitted = self._cache[key]
@@ -67,7 +69,7 @@ def _vae_kmeans(n_clusters, seed, args):
 
 
 class _WithPretraining:
-    """Pretrain (or reuse) the seed's Autoencoder, then fit a DEC-style model on it."""
+    """Pretrain (or reuse) the seed's Autoencoder, then fit a model that starts from it (DEC, IDEC, JGMMN)."""
 
     def __init__(self, cls, n_clusters, seed, args):
         self.cls, self.n_clusters, self.seed, self.args = cls, n_clusters, seed, args
@@ -87,9 +89,14 @@ def _idec(n_clusters, seed, args):
     return _WithPretraining(IDECClustering, n_clusters, seed, args)
 
 
+def _jgmmn(n_clusters, seed, args):
+    return _WithPretraining(JGMMNClustering, n_clusters, seed, args)
+
+
 #: name -> builder(n_clusters, seed, args) of an estimator with fit_predict.
 #: Deep methods of one seed share one pretrained Autoencoder (fitted once).
-METHODS = {"KMeans": _kmeans, "AE+KMeans": _ae_kmeans, "VAE+KMeans": _vae_kmeans, "DEC": _dec, "IDEC": _idec}
+METHODS = {"KMeans": _kmeans, "AE+KMeans": _ae_kmeans, "VAE+KMeans": _vae_kmeans, "DEC": _dec, "IDEC": _idec,
+           "JGMMN": _jgmmn}
 
 
 def load_dataset(name, data_home=None, n_samples=None, seed=0):
@@ -178,8 +185,8 @@ def main(argv=None):
     start = time.perf_counter()
     results = compare(X, y, args.methods, args.seeds, args)
     print(format_table(results))
-    if {"DEC", "IDEC"} & set(args.methods):
-        print("DEC and IDEC start from the seed's pretrained autoencoder (the AE+KMeans row's when it ran); "
+    if {"DEC", "IDEC", "JGMMN"} & set(args.methods):
+        print("DEC, IDEC and JGMMN start from the seed's pretrained autoencoder (the AE+KMeans row's when it ran); "
               "the seconds of whichever method ran first include the pretraining.")
     print(f"total {time.perf_counter() - start:.1f}s")
     return results

@@ -16,7 +16,6 @@ The algorithm, as the model's hooks run it:
 
 from __future__ import annotations
 
-import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,12 +23,11 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from ._training import TrainingDivergedError
-from .autoencoder import _ACTIVATIONS, Autoencoder, AutoencoderModule, make_optimizer
+from ._pretrain import pretrain_autoencoder, pretraining_recipe, resolve_pretrained
+from .autoencoder import _ACTIVATIONS, AutoencoderModule, make_optimizer
 from .base import BaseDeepClusterer, BaseDeepModel
 from .kernels import squared_distances
 from .networks import check_layer_sizes
@@ -38,9 +36,6 @@ __all__ = ["DECClustering", "IDECClustering", "student_t_assignment", "target_di
 
 _ARCHITECTURE = ("n_components", "encoder_layers", "decoder_layers", "activation", "output_activation",
                  "batch_norm", "dropout")
-# pretrain_optimizer="auto": the SGD recipe for data that looks like images (many features in [0, 1]).
-_IMAGE_MIN_FEATURES = 100
-_AUTO_PRETRAIN_LR = {"sgd": 1.0, "adam": 1e-3}
 # Architecture settings DEC does not expose itself, only inherits from a pretrained Autoencoder.
 _INHERITED_DEFAULTS = {"batch_norm": False, "dropout": 0.0}
 
@@ -81,14 +76,6 @@ def target_distribution(q):
     """
     weight = q.pow(2) / q.sum(dim=0)
     return weight / weight.sum(dim=1, keepdim=True)
-
-
-def _pretraining_recipe(X, optimizer="auto", learning_rate="auto"):
-    """Resolve DEC's "auto" pretraining optimizer and step size for the data X."""
-    if optimizer == "auto":
-        image_like = X.shape[1] >= _IMAGE_MIN_FEATURES and float(X.min()) >= 0 and float(X.max()) <= 1
-        optimizer = "sgd" if image_like else "adam"
-    return optimizer, (_AUTO_PRETRAIN_LR[optimizer] if learning_rate == "auto" else float(learning_rate))
 
 
 class DECModule(nn.Module):
@@ -270,34 +257,14 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         self.verbose = verbose
 
     # ------------------------------------------------------------- checks
-    def _resolve_pretrained(self):
-        pretrained = self.pretrained
-        if pretrained is None:
-            return None
-        if isinstance(pretrained, (str, os.PathLike)):
-            if not os.path.exists(pretrained):
-                raise FileNotFoundError(f"pretrained={pretrained!r}: no such file (expected one written by "
-                                        f"Autoencoder.save).")
-            return Autoencoder.load(pretrained)
-        inner = getattr(pretrained, "estimator", None)  # sklearn.frozen.FrozenEstimator
-        if not isinstance(pretrained, Autoencoder) and isinstance(inner, Autoencoder):
-            pretrained = inner
-        if not isinstance(pretrained, Autoencoder):
-            raise TypeError(
-                f"The 'pretrained' parameter must be None, the path of a file written by Autoencoder.save, "
-                f"or a fitted Autoencoder; got pretrained={self.pretrained!r}."
-            )
-        check_is_fitted(pretrained, msg="The 'pretrained' Autoencoder is not fitted; fit it or pass None.")
-        return pretrained
-
     def _check_params(self, X):
         if self.n_clusters > X.shape[0]:
             raise ValueError(
                 f"n_clusters={self.n_clusters} is larger than the number of samples ({X.shape[0]})."
             )
-        self.pretrain_optimizer_, self.pretrain_learning_rate_ = _pretraining_recipe(
+        self.pretrain_optimizer_, self.pretrain_learning_rate_ = pretraining_recipe(
             X, self.pretrain_optimizer, self.pretrain_learning_rate)
-        pretrained = self._resolve_pretrained()
+        pretrained = resolve_pretrained(self.pretrained)
         if pretrained is None:
             check_layer_sizes(self.encoder_layers, "encoder_layers")
             if self.decoder_layers is not None:
@@ -325,25 +292,11 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
         return DECModule(autoencoder, self.n_clusters, arch["n_components"], self._keep_decoder)
 
     def _initialize(self, ctx):
-        pretrained = self._resolve_pretrained()
+        pretrained = resolve_pretrained(self.pretrained)
         self.pretrain_history_ = []
         if pretrained is None:
-            autoencoder = Autoencoder(
-                **self.autoencoder_params_, batch_size=self.batch_size, max_epochs=self.pretrain_epochs,
-                learning_rate=self.pretrain_learning_rate_, optimizer=self.pretrain_optimizer_, device=ctx.device,
-                precision=self.precision, random_state=int(ctx.rng.randint(np.iinfo(np.int32).max)),
-                verbose=self.verbose, n_iter_no_change=None,
-            )
-            try:
-                pretrained = autoencoder.fit(ctx.X)
-            except TrainingDivergedError as exc:
-                raise TrainingDivergedError(
-                    f"{type(self).__name__}: the autoencoder pretraining diverged "
-                    f"(pretrain_optimizer={self.pretrain_optimizer_!r}, "
-                    f"pretrain_learning_rate={self.pretrain_learning_rate_!r}). Lower pretrain_learning_rate, "
-                    f"or use pretrain_optimizer='adam' (Adam at 1e-3 trains on any scaled data), or scale X, "
-                    f"for example with MinMaxScaler. ({exc})"
-                ) from None
+            pretrained = pretrain_autoencoder(self, ctx, self.autoencoder_params_, self.pretrain_epochs,
+                                          self.pretrain_optimizer_, self.pretrain_learning_rate_)
             self.pretrain_history_ = pretrained.history_
         # Copy weights, never share modules: the caller's Autoencoder stays as it was.
         ctx.module.encoder.load_state_dict(pretrained.module_.encoder.state_dict())

@@ -292,9 +292,17 @@ def _median_sq_distance(x, max_samples):
             n = x.shape[0]
     d2 = squared_distances(x)
     iu = torch.triu_indices(n, n, offset=1, device=d2.device)
-    values = d2[iu[0], iu[1]].sort().values
+    values = d2[iu[0], iu[1]]
     k = values.numel()
-    median = 0.5 * (values[(k - 1) // 2] + values[k // 2])
+    # A selection, not a sort: this runs at every training step with
+    # bandwidths="median", and sorting ~500k values cost 40 ms of it.
+    low = values.kthvalue((k - 1) // 2 + 1).values
+    if k % 2:
+        median = low
+    else:
+        above = values[values > low]
+        # With ties at `low` the upper middle value is `low` itself.
+        median = low if k - above.numel() >= k // 2 + 1 else 0.5 * (low + above.min())
     # Degenerate samples (all rows equal) would give a zero bandwidth: fall
     # back to the mean squared distance, then to 1.
     mean = values.mean()
@@ -555,6 +563,7 @@ def joint_mmd2(
     bandwidths_x="median",
     bandwidths_z="median",
     unbiased=False,
+    block_size=None,
 ):
     """Squared joint MMD between two samples of pairs ``(x, z)``.
 
@@ -586,6 +595,12 @@ default="median"
     unbiased : bool, default=False
         Biased V-statistic (``False``, the paper's estimator) or unbiased
         U-statistic (``True``, needs at least 2 pairs per sample).
+    block_size : int or None, default=None
+        ``None`` builds the three kernel matrices whole. An integer sums them
+        in tiles of at most ``block_size`` rows by ``block_size`` columns, so
+        memory stays ``O(block_size^2)`` while the cost is still quadratic in
+        the number of pairs: the way to evaluate the JMMD of a large sample,
+        typically under ``torch.no_grad()``.
 
     Returns
     -------
@@ -620,6 +635,28 @@ default="median"
         kz = _kernel_from_d2(squared_distances(a_z, b_z), kernel_z, bw_z)
         return kx * kz
 
-    return _mmd2_from_kernels(
-        block(x1, z1), block(x2, z2), block(x1, z1, x2, z2), unbiased
-    )
+    if block_size is None:
+        return _mmd2_from_kernels(
+            block(x1, z1), block(x2, z2), block(x1, z1, x2, z2), unbiased
+        )
+    if isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral) or block_size < 1:
+        raise ValueError(f"block_size must be a positive integer or None; got {block_size!r}.")
+
+    def tiled_sum(a_x, a_z, b_x, b_z):
+        total = 0.0
+        for i in range(0, a_x.shape[0], block_size):
+            for j in range(0, b_x.shape[0], block_size):
+                total = total + block(a_x[i:i + block_size], a_z[i:i + block_size],
+                                      b_x[j:j + block_size], b_z[j:j + block_size]).sum()
+        return total
+
+    n, m = x1.shape[0], x2.shape[0]
+    xx, yy = tiled_sum(x1, z1, x1, z1), tiled_sum(x2, z2, x2, z2)
+    if unbiased:
+        # Every component is 1 at coincident points, so the diagonal of each
+        # within-sample block is the number of component products.
+        diagonal = len(bw_x) * len(bw_z)
+        xx, yy = (xx - n * diagonal) / (n * (n - 1)), (yy - m * diagonal) / (m * (m - 1))
+    else:
+        xx, yy = xx / (n * n), yy / (m * m)
+    return xx + yy - 2.0 * tiled_sum(x1, z1, x2, z2) / (n * m)

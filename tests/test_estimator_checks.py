@@ -6,7 +6,7 @@ the API contract, not the model's quality.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepgen import Autoencoder, DECClustering, IDECClustering, VariationalAutoencoder
+from skdeepgen import Autoencoder, DECClustering, IDECClustering, JGMMNClustering, VariationalAutoencoder
 
 _DEC_SMALL = dict(n_components=2, encoder_layers=(8,), pretrain_epochs=5, max_epochs=3, batch_size=16,
                   n_init=2, update_interval=5, random_state=0)
@@ -15,6 +15,8 @@ ESTIMATORS = [
     DECClustering(3, **_DEC_SMALL),
     IDECClustering(3, **_DEC_SMALL),
     VariationalAutoencoder(n_components=2, encoder_layers=(8,), max_epochs=2, batch_size=16, random_state=0),
+    JGMMNClustering(3, n_components=2, inference_layers=(8,), generator_layers=(8,), pretrain_epochs=5,
+                    max_epochs=3, batch_size=16, n_init=2, update_interval=5, random_state=0),
 ]
 
 # Checks a model cannot pass by design, with the reason. Keep this short.

@@ -280,6 +280,31 @@ def test_joint_mmd2_matches_product_kernel_formula(unbiased):
     torch.testing.assert_close(got, expected)
 
 
+@pytest.mark.parametrize("unbiased", [False, True])
+@pytest.mark.parametrize("kernel, atol", [("gaussian", 1e-6), ("imq", 1e-6), ("laplacian", 1e-4)])
+def test_joint_mmd2_in_tiles_equals_whole(kernel, atol, unbiased):
+    # Tiles that do not divide the sample sizes (23 and 17 rows by 5).
+    x1, z1 = _randn(23, 4, seed=1), _randn(23, 2, seed=2)
+    x2, z2 = _randn(17, 4, seed=3) + 0.5, _randn(17, 2, seed=4)
+    kwargs = dict(kernel=kernel, bandwidths_x=(1.0, 3.0), bandwidths_z="median", unbiased=unbiased)
+    whole = joint_mmd2(x1, z1, x2, z2, **kwargs)
+    tiled = joint_mmd2(x1, z1, x2, z2, block_size=5, **kwargs)
+    # Laplacian: coincident rows split over two tiles get sqrt(rounding) instead of an exact 0.
+    torch.testing.assert_close(tiled, whole, atol=atol, rtol=0)
+    with pytest.raises(ValueError, match="block_size"):
+        joint_mmd2(x1, z1, x2, z2, block_size=0)
+
+
+def test_median_heuristic_even_and_odd_counts_and_ties():
+    # 3 rows: 3 pairs (odd); 4 rows: 6 pairs (even, mean of the middle two).
+    three = torch.tensor([[0.0], [1.0], [3.0]])
+    assert float(median_heuristic(three)) == pytest.approx(4.0)  # pairs 1, 9, 4
+    four = torch.tensor([[0.0], [1.0], [3.0], [7.0]])
+    assert float(median_heuristic(four)) == pytest.approx((9.0 + 16.0) / 2)  # 1 4 9 16 36 49
+    ties = torch.tensor([[0.0], [0.0], [0.0], [1.0]])  # 0 0 0 1 1 1 -> mean of 0 and 1
+    assert float(median_heuristic(ties)) == pytest.approx(0.5)
+
+
 def test_joint_mmd2_properties():
     x, z = _randn(10, 3, seed=1), _randn(10, 2, seed=2)
     assert abs(joint_mmd2(x, z, x.clone(), z.clone()).item()) < 1e-12
