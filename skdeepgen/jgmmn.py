@@ -39,7 +39,6 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from ._training import make_adam
 from ._pretrain import pretrain_autoencoder, pretraining_recipe, resolve_pretrained
 from .autoencoder import _ACTIVATIONS
 from .base import BaseDeepClusterer, BaseDeepModel
@@ -429,9 +428,6 @@ class JGMMNClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         with torch.no_grad():
             modes.weight.copy_(torch.from_numpy(centers / variance))
             modes.bias.copy_(torch.from_numpy(-(centers**2).sum(axis=1) / (2 * variance)))
-
-    def _configure_optimizers(self, ctx):
-        return {"main": make_adam(ctx.module.parameters(), lr=self.learning_rate)}
 
     def _cluster_proba(self, module, batch):
         return F.softmax(module.mode_logits(module.inference(batch)), dim=1)

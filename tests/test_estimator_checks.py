@@ -20,7 +20,17 @@ ESTIMATORS = [
 ]
 
 # Checks a model cannot pass by design, with the reason. Keep this short.
-EXPECTED_FAILURES = {}
+EXPECTED_FAILURES = {
+    "JGMMNClustering": {
+        # Inference is float32; BLAS picks a different matmul kernel for 1 row
+        # than for 20, so a row's code can move by a few float32 ulps with the
+        # batch it is in (up to 5e-7 here). The check's atol of 1e-7 is below
+        # that for JGMMN's codes, which are of order 1 (the prior's [-1, 1]);
+        # the other models pass only because their outputs are smaller.
+        # tests/test_jgmmn.py checks the same invariance at float32 tolerance.
+        "check_methods_subset_invariance": "float32 rounding depends on the batch's row count",
+    },
+}
 
 
 def _expected_failed_checks(estimator):

@@ -142,6 +142,18 @@ def test_clusters_the_toy_mixture_and_api_shapes(toy, fitted):
     assert fitted.get_feature_names_out().tolist() == ["jgmmnclustering0", "jgmmnclustering1"]
 
 
+def test_outputs_of_a_row_do_not_depend_on_its_batch(toy, fitted):
+    # scikit-learn's check_methods_subset_invariance, at float32 tolerance
+    # (its atol of 1e-7 is a few ulps of JGMMN's codes of order 1).
+    X, _ = toy
+    for method in (fitted.transform, fitted.predict_proba):
+        whole = method(X[:20])
+        by_row = np.vstack([method(X[i:i + 1]) for i in range(20)])
+        np.testing.assert_allclose(by_row, whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(np.concatenate([fitted.predict(X[i:i + 1]) for i in range(20)]),
+                                  fitted.predict(X[:20]))
+
+
 def test_fit_predict_equals_labels(toy):
     X, _ = toy
     np.testing.assert_array_equal(small().fit_predict(X), small().fit(X).labels_)
