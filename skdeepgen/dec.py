@@ -32,7 +32,7 @@ from .base import BaseDeepClusterer, BaseDeepModel
 from .kernels import squared_distances
 from .networks import check_layer_sizes
 
-__all__ = ["DECClustering", "IDECClustering", "student_t_assignment", "target_distribution"]
+__all__ = ["DECClustering", "IDECClustering", "LabelChangeStopping", "student_t_assignment", "target_distribution"]
 
 _ARCHITECTURE = ("n_components", "encoder_layers", "decoder_layers", "activation", "output_activation",
                  "batch_norm", "dropout")
@@ -78,6 +78,30 @@ def target_distribution(q):
     return weight / weight.sum(dim=1, keepdim=True)
 
 
+class LabelChangeStopping:
+    """DEC's stopping rule, for the models that refine a target from their own assignments.
+
+    At each target update the model passes the labels of the whole training
+    set to ``_track_labels``; training stops once fewer than a fraction
+    ``tol`` of them changed since the previous update, and the last change is
+    recorded in the epoch's history as ``label_change``.
+    """
+
+    def _track_labels(self, ctx, labels):
+        previous = ctx.state.get("labels")
+        if previous is not None:
+            change = float((labels != previous).float().mean())
+            ctx.state["label_change"] = change
+            if change < self.tol:
+                ctx.stop = True
+        ctx.state["labels"] = labels
+
+    def _on_epoch_end(self, ctx, record):
+        if "label_change" in ctx.state:
+            record["label_change"] = ctx.state["label_change"]
+        return False
+
+
 class DECModule(nn.Module):
     """An autoencoder's encoder (and decoder, for IDEC) plus cluster centres."""
 
@@ -88,7 +112,7 @@ class DECModule(nn.Module):
         self.centers = nn.Parameter(torch.zeros(n_clusters, n_components))
 
 
-class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepClusterer):
+class DECClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepClusterer):
     """Deep Embedded Clustering (Xie, Girshick and Farhadi 2016).
 
     An autoencoder is pretrained on X, K-means initialises cluster centres in
@@ -316,14 +340,7 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
 
     def _update_target(self, ctx):
         q = torch.from_numpy(self._forward_array(self._cluster_proba, ctx.X, module=ctx.module))
-        labels = q.argmax(dim=1)
-        previous = ctx.state.get("labels")
-        if previous is not None:
-            change = float((labels != previous).float().mean())
-            ctx.state["label_change"] = change
-            if change < self.tol:
-                ctx.stop = True
-        ctx.state["labels"] = labels
+        self._track_labels(ctx, q.argmax(dim=1))
         ctx.state["target"] = target_distribution(q).to(ctx.device)
 
     def _clustering_loss(self, ctx, z):
@@ -338,11 +355,6 @@ class DECClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepC
     def _training_step(self, ctx, batch, step_name):
         kl = self._clustering_loss(ctx, ctx.module.encoder(batch))
         return {"loss": kl}
-
-    def _on_epoch_end(self, ctx, record):
-        if "label_change" in ctx.state:
-            record["label_change"] = ctx.state["label_change"]
-        return False
 
     def _after_fit(self, ctx):
         super()._after_fit(ctx)

@@ -42,7 +42,7 @@ from torch.nn import functional as F
 from ._pretrain import pretrain_autoencoder, pretraining_recipe, resolve_pretrained
 from .autoencoder import _ACTIVATIONS
 from .base import BaseDeepClusterer, BaseDeepModel
-from .dec import target_distribution
+from .dec import LabelChangeStopping, target_distribution
 from .kernels import KERNELS, MEDIAN_MULTIPLIERS, check_bandwidths, joint_mmd2
 from .networks import check_layer_sizes, make_mlp
 
@@ -121,7 +121,7 @@ class JGMMNModule(nn.Module):
         return self.modes(z).float()
 
 
-class JGMMNClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepClusterer):
+class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepClusterer):
     """Joint Generative Moment-Matching Network clustering (Ren et al.).
 
     A generation network g maps a uniform prior z ~ U[-1, 1]^d to data and an
@@ -434,14 +434,7 @@ class JGMMNClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
 
     def _refine_q(self, ctx):
         p = torch.from_numpy(self._forward_array(self._cluster_proba, ctx.X, module=ctx.module)).double()
-        labels = p.argmax(dim=1)
-        previous = ctx.state.get("labels")
-        if previous is not None:
-            change = float((labels != previous).float().mean())
-            ctx.state["label_change"] = change
-            if change < self.tol:
-                ctx.stop = True
-        ctx.state["labels"] = labels
+        self._track_labels(ctx, p.argmax(dim=1))
         ctx.state["q"] = refine_assignment(p, self.target).float().to(ctx.device)
 
     def _refinement_due(self, ctx):
@@ -468,11 +461,6 @@ class JGMMNClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         log_p = F.log_softmax(module.mode_logits(codes), dim=1)
         j2 = (q * (q.clamp_min(1e-12).log() - log_p)).sum(dim=1).mean()  # KL(q || p) (eq. 16)
         return {"loss": j1 + self.regularization * j2, "j1": j1, "j2": j2}
-
-    def _on_epoch_end(self, ctx, record):
-        if "label_change" in ctx.state:
-            record["label_change"] = ctx.state["label_change"]
-        return False
 
     def _after_fit(self, ctx):
         if self.regularization == 0:
