@@ -525,7 +525,9 @@ class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Tran
         kernel and bandwidths. It needs no labels and measures how well the
         model's two joint distributions agree on X: the generative fit, not
         the clustering (for that, use a labelled scorer from
-        :data:`skdeepgen.metrics.scorers`). The prior draws come from
+        :data:`skdeepgen.metrics.scorers`). J2 gathers the codes into modes,
+        away from the uniform prior, which J1 counts as a mismatch, so
+        compare scores between models with the same ``regularization``. The prior draws come from
         ``random_state`` (0 when it is None), so the score of a model on the
         same X is repeatable. The cost is quadratic in the number of rows
         (kernel tiles of 1024 x 1024 keep the memory small): a few seconds
