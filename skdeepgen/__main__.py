@@ -16,8 +16,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
 
-from .autoencoder import Autoencoder
 from ._pretrain import pretraining_recipe
+from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
 from .jgmmn import JGMMNClustering
 from .metrics import cluster_report

@@ -217,6 +217,13 @@ class BaseDeepModel(BaseEstimator):
         for key in fitted + list(self._extra_fitted_attrs):
             self.__dict__.pop(key, None)
 
+    def _check_sample_request(self, n_samples):
+        """Validate ``sample``'s argument on a fitted model; return it as an int."""
+        check_is_fitted(self)
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer; got n_samples={n_samples!r}.")
+        return int(n_samples)
+
     def _device(self):
         """The device for this call; moves the fitted module there if needed."""
         device = resolve_device(self.device)

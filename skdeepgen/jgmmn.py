@@ -35,7 +35,6 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
@@ -510,10 +509,8 @@ class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Tran
         y : ndarray of shape (n_samples,), dtype int64
             Modality of each sample's code: argmax softmax(W z + b).
         """
-        check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got n_samples={n_samples!r}.")
-        Z = self._prior(int(n_samples), check_random_state(self.random_state))
+        n_samples = self._check_sample_request(n_samples)
+        Z = self._prior(n_samples, check_random_state(self.random_state))
         X, logits = self._forward_array(lambda m, z: (m.generator(z), m.mode_logits(z)), Z)
         return X, logits.argmax(axis=1).astype(np.int64)
 

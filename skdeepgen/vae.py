@@ -327,11 +327,9 @@ class VariationalAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             E[x | z] for z ~ N(0, I): decoder means (Gaussian) or feature
             probabilities (Bernoulli).
         """
-        check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got n_samples={n_samples!r}.")
+        n_samples = self._check_sample_request(n_samples)
         rng = check_random_state(self.random_state)
-        Z = rng.standard_normal((int(n_samples), self.n_components)).astype(np.float32)
+        Z = rng.standard_normal((n_samples, self.n_components)).astype(np.float32)
         return self._forward_array(lambda module, batch: module.mean_output(batch), Z)
 
     def score_samples(self, X):
