@@ -36,11 +36,12 @@ def pretraining_recipe(X, optimizer="auto", learning_rate="auto"):
     return optimizer, (_AUTO_PRETRAIN_LR[optimizer] if learning_rate == "auto" else float(learning_rate))
 
 
-def resolve_pretrained(pretrained):
+def resolve_pretrained(pretrained, n_features=None):
     """Return the fitted Autoencoder a ``pretrained`` parameter designates, or None.
 
     Accepts None, the path of a file written by ``Autoencoder.save``, a fitted
-    Autoencoder or a ``sklearn.frozen.FrozenEstimator`` of one.
+    Autoencoder or a ``sklearn.frozen.FrozenEstimator`` of one. With
+    ``n_features``, refuse one fitted on another number of features.
     """
     if pretrained is None:
         return None
@@ -59,6 +60,9 @@ def resolve_pretrained(pretrained):
             f"or a fitted Autoencoder; got pretrained={original!r}."
         )
     check_is_fitted(pretrained, msg="The 'pretrained' Autoencoder is not fitted; fit it or pass None.")
+    if n_features is not None and pretrained.n_features_in_ != n_features:
+        raise ValueError(f"The pretrained Autoencoder was fitted on {pretrained.n_features_in_} features, "
+                         f"but X has {n_features}.")
     return pretrained
 
 

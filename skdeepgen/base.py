@@ -394,6 +394,10 @@ class BaseDeepClusterer(ClusterMixin, BaseDeepModel):
     def _cluster_proba(self, module, batch):
         raise NotImplementedError
 
+    def _check_n_clusters(self, X):
+        if self.n_clusters > X.shape[0]:
+            raise ValueError(f"n_clusters={self.n_clusters} is larger than the number of samples ({X.shape[0]}).")
+
     def _after_fit(self, ctx):
         proba = self._forward_array(self._cluster_proba, ctx.X, module=ctx.module)
         self.labels_ = proba.argmax(axis=1).astype(np.int64)

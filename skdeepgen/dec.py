@@ -282,24 +282,16 @@ class DECClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Transf
 
     # ------------------------------------------------------------- checks
     def _check_params(self, X):
-        if self.n_clusters > X.shape[0]:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} is larger than the number of samples ({X.shape[0]})."
-            )
+        self._check_n_clusters(X)
         self.pretrain_optimizer_, self.pretrain_learning_rate_ = pretraining_recipe(
             X, self.pretrain_optimizer, self.pretrain_learning_rate)
-        pretrained = resolve_pretrained(self.pretrained)
+        pretrained = resolve_pretrained(self.pretrained, X.shape[1])
         if pretrained is None:
             check_layer_sizes(self.encoder_layers, "encoder_layers")
             if self.decoder_layers is not None:
                 check_layer_sizes(self.decoder_layers, "decoder_layers")
             source = {**_INHERITED_DEFAULTS, **self.get_params()}
         else:
-            if pretrained.n_features_in_ != X.shape[1]:
-                raise ValueError(
-                    f"The pretrained Autoencoder was fitted on {pretrained.n_features_in_} features, "
-                    f"but X has {X.shape[1]}."
-                )
             source = pretrained.get_params()
         self.autoencoder_params_ = {
             k: tuple(source[k]) if isinstance(source[k], list) else source[k] for k in _ARCHITECTURE

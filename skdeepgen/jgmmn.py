@@ -35,6 +35,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
@@ -342,8 +343,7 @@ class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Tran
 
     # ------------------------------------------------------------- checks
     def _check_params(self, X):
-        if self.n_clusters > X.shape[0]:
-            raise ValueError(f"n_clusters={self.n_clusters} is larger than the number of samples ({X.shape[0]}).")
+        self._check_n_clusters(X)
         self.bandwidths_x_ = check_bandwidths(self.bandwidths_x, "bandwidths_x")
         self.bandwidths_z_ = ("auto" if isinstance(self.bandwidths_z, str) and self.bandwidths_z == "auto"
                               else check_bandwidths(self.bandwidths_z, "bandwidths_z"))
@@ -357,16 +357,13 @@ class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Tran
             self.output_activation_ = self.output_activation
         self.pretrain_optimizer_, self.pretrain_learning_rate_ = pretraining_recipe(
             X, self.pretrain_optimizer, self.pretrain_learning_rate)
-        pretrained = resolve_pretrained(self.pretrained)
+        pretrained = resolve_pretrained(self.pretrained, X.shape[1])
         if pretrained is None:
             layers = (auto_inference if self.inference_layers == "auto"
                       else check_layer_sizes(self.inference_layers, "inference_layers"))
             self.inference_params_ = dict(n_components=self.n_components, encoder_layers=tuple(layers),
                                           activation=self.activation, batch_norm=False, dropout=0.0)
         else:
-            if pretrained.n_features_in_ != X.shape[1]:
-                raise ValueError(f"The pretrained Autoencoder was fitted on {pretrained.n_features_in_} features, "
-                                 f"but X has {X.shape[1]}.")
             source = pretrained.get_params()
             self.inference_params_ = {k: source[k] for k in ("n_components", "activation", "batch_norm", "dropout")}
             self.inference_params_["encoder_layers"] = tuple(source["encoder_layers"])
@@ -524,8 +521,8 @@ class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Tran
         the clustering (for that, use a labelled scorer from
         :data:`skdeepgen.metrics.scorers`). J2 gathers the codes into modes,
         away from the uniform prior, which J1 counts as a mismatch, so
-        compare scores between models with the same ``regularization``. The prior draws come from
-        ``random_state`` (0 when it is None), so the score of a model on the
+        compare scores between models with the same ``regularization``. The
+        prior draws come from ``random_state`` (0 when it is None), so the score of a model on the
         same X is repeatable. The cost is quadratic in the number of rows
         (kernel tiles of 1024 x 1024 keep the memory small): a few seconds
         for 10,000 rows on 2 CPU cores.
@@ -542,10 +539,11 @@ class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Tran
         score : float
             -J1.
         """
-        codes = self.transform(X).astype(np.float32, copy=False)
-        if codes.shape[0] < 2:
-            raise ValueError(f"score needs at least 2 samples; got {codes.shape[0]}.")
+        check_is_fitted(self)
         X, _ = self._validate_X(X, reset=False)
+        if X.shape[0] < 2:
+            raise ValueError(f"score needs at least 2 samples; got {X.shape[0]}.")
+        codes = self._forward_array(lambda module, batch: module.inference(batch), X)
         rng = np.random.RandomState(0) if self.random_state is None else check_random_state(self.random_state)
         Z = self._prior(codes.shape[0], rng)
         generated = self._forward_array(lambda m, z: m.generator(z), Z)
