@@ -522,8 +522,8 @@ class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Tran
         :data:`skdeepgen.metrics.scorers`). J2 gathers the codes into modes,
         away from the uniform prior, which J1 counts as a mismatch, so
         compare scores between models with the same ``regularization``. The
-        prior draws come from ``random_state`` (0 when it is None), so the score of a model on the
-        same X is repeatable. The cost is quadratic in the number of rows
+        prior draws come from ``random_state`` (0 when it is None), so the
+        score of a model on the same X is repeatable. The cost is quadratic in the number of rows
         (kernel tiles of 1024 x 1024 keep the memory small): a few seconds
         for 10,000 rows on 2 CPU cores.
 
