@@ -9,9 +9,10 @@ from ._training import TrainingDivergedError
 from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
 from .jgmmn import JGMMNClustering
+from .mmgan import MMGANClustering
 from .vae import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["Autoencoder", "DECClustering", "IDECClustering", "JGMMNClustering", "TrainingDivergedError",
-           "VariationalAutoencoder", "__version__"]
+__all__ = ["Autoencoder", "DECClustering", "IDECClustering", "JGMMNClustering", "MMGANClustering",
+           "TrainingDivergedError", "VariationalAutoencoder", "__version__"]

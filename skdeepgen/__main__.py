@@ -21,6 +21,7 @@ from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
 from .jgmmn import JGMMNClustering
 from .metrics import cluster_report
+from .mmgan import MMGANClustering
 from .vae import VariationalAutoencoder
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "usps")
@@ -93,10 +94,16 @@ def _jgmmn(n_clusters, seed, args):
     return _WithPretraining(JGMMNClustering, n_clusters, seed, args)
 
 
+def _mmgan(n_clusters, seed, args):
+    # No pretraining: the GAN and its encoder train from scratch.
+    return MMGANClustering(n_clusters, max_epochs=args.max_epochs, random_state=seed, precision=args.precision,
+                           device=args.device)
+
+
 #: name -> builder(n_clusters, seed, args) of an estimator with fit_predict.
 #: Deep methods of one seed share one pretrained Autoencoder (fitted once).
 METHODS = {"KMeans": _kmeans, "AE+KMeans": _ae_kmeans, "VAE+KMeans": _vae_kmeans, "DEC": _dec, "IDEC": _idec,
-           "JGMMN": _jgmmn}
+           "JGMMN": _jgmmn, "MMGAN": _mmgan}
 
 
 def load_dataset(name, data_home=None, n_samples=None, seed=0):

@@ -177,7 +177,8 @@ class BaseDeepModel(BaseEstimator):
                 self._initialize(ctx)
                 history = run_training(
                     self, ctx, max_epochs=self.max_epochs, batch_size=self.batch_size,
-                    verbose=self.verbose, tol=self.tol, n_iter_no_change=getattr(self, "n_iter_no_change", None),
+                    verbose=self.verbose, tol=getattr(self, "tol", 0.0),
+                    n_iter_no_change=getattr(self, "n_iter_no_change", None),
                 )
                 module.eval()
                 self.module_ = module

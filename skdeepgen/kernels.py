@@ -506,7 +506,7 @@ def _mmd2_from_kernels(kxx, kyy, kxy, unbiased):
     return xx + yy - 2.0 * kxy.mean()
 
 
-def mmd2(x, y, kernel="gaussian", bandwidths="median", unbiased=False):
+def mmd2(x, y, kernel="gaussian", bandwidths="median", unbiased=False, block_size=None):
     """Squared maximum mean discrepancy between two samples.
 
     ``MMD^2 = E k(x, x') + E k(y, y') - 2 E k(x, y)`` with a mixture kernel.
@@ -531,6 +531,10 @@ default="median"
         samples are identical. ``True``: unbiased U-statistic (excludes the
         diagonals of the within-sample blocks); needs at least 2 samples on
         each side and can be negative.
+    block_size : int or None, default=None
+        ``None`` builds the three kernel matrices whole; an integer sums them
+        in tiles of at most ``block_size`` by ``block_size`` (memory
+        ``O(block_size^2)``, cost still quadratic), as in :func:`joint_mmd2`.
 
     Returns
     -------
@@ -547,11 +551,13 @@ default="median"
         )
     _check_n(x.shape[0], "x", unbiased)
     _check_n(y.shape[0], "y", unbiased)
+    _check_block_size(block_size)
     bw = _resolve_bandwidths(bandwidths, kernel, lambda: torch.cat([x, y], dim=0))
-    kxx = _kernel_from_d2(squared_distances(x), kernel, bw)
-    kyy = _kernel_from_d2(squared_distances(y), kernel, bw)
-    kxy = _kernel_from_d2(squared_distances(x, y), kernel, bw)
-    return _mmd2_from_kernels(kxx, kyy, kxy, unbiased)
+
+    def block(a, b=None):
+        return _kernel_from_d2(squared_distances(a[0], None if b is None else b[0]), kernel, bw)
+
+    return _combine(block, (x,), (y,), unbiased, block_size, len(bw))
 
 
 def joint_mmd2(
@@ -630,33 +636,47 @@ default="median"
         bandwidths_z, kernel_z, lambda: torch.cat([z1, z2], dim=0), "bandwidths_z"
     )
 
-    def block(a_x, a_z, b_x=None, b_z=None):
-        kx = _kernel_from_d2(squared_distances(a_x, b_x), kernel_x, bw_x)
-        kz = _kernel_from_d2(squared_distances(a_z, b_z), kernel_z, bw_z)
+    def block(a, b=None):
+        kx = _kernel_from_d2(squared_distances(a[0], None if b is None else b[0]), kernel_x, bw_x)
+        kz = _kernel_from_d2(squared_distances(a[1], None if b is None else b[1]), kernel_z, bw_z)
         return kx * kz
 
-    if block_size is None:
-        return _mmd2_from_kernels(
-            block(x1, z1), block(x2, z2), block(x1, z1, x2, z2), unbiased
-        )
-    if isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral) or block_size < 1:
+    diagonal = len(bw_x) * len(bw_z)
+    return _combine(block, (x1, z1), (x2, z2), unbiased, block_size, diagonal)
+
+
+def _check_block_size(block_size):
+    if block_size is not None and (
+        isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral) or block_size < 1
+    ):
         raise ValueError(f"block_size must be a positive integer or None; got {block_size!r}.")
 
-    def tiled_sum(a_x, a_z, b_x, b_z):
+
+def _combine(block, first, second, unbiased, block_size, diagonal):
+    """An MMD estimate from ``block(a, b)`` kernel matrices, whole or in tiles.
+
+    `first` and `second` are tuples of tensors with one row per sample (one
+    tensor for :func:`mmd2`, two blocks for :func:`joint_mmd2`); `diagonal`
+    is the kernel's value at coincident points (its number of components).
+    """
+    _check_block_size(block_size)
+    if block_size is None:
+        return _mmd2_from_kernels(block(first), block(second), block(first, second), unbiased)
+
+    def tiled_sum(a, b):
         total = 0.0
-        for i in range(0, a_x.shape[0], block_size):
-            for j in range(0, b_x.shape[0], block_size):
-                total = total + block(a_x[i:i + block_size], a_z[i:i + block_size],
-                                      b_x[j:j + block_size], b_z[j:j + block_size]).sum()
+        for i in range(0, a[0].shape[0], block_size):
+            for j in range(0, b[0].shape[0], block_size):
+                total = total + block(tuple(t[i:i + block_size] for t in a),
+                                      tuple(t[j:j + block_size] for t in b)).sum()
         return total
 
-    n, m = x1.shape[0], x2.shape[0]
-    xx, yy = tiled_sum(x1, z1, x1, z1), tiled_sum(x2, z2, x2, z2)
+    n, m = first[0].shape[0], second[0].shape[0]
+    xx, yy = tiled_sum(first, first), tiled_sum(second, second)
     if unbiased:
         # Every component is 1 at coincident points, so the diagonal of each
-        # within-sample block is the number of component products.
-        diagonal = len(bw_x) * len(bw_z)
+        # within-sample block is the number of components.
         xx, yy = (xx - n * diagonal) / (n * (n - 1)), (yy - m * diagonal) / (m * (m - 1))
     else:
         xx, yy = xx / (n * n), yy / (m * m)
-    return xx + yy - 2.0 * tiled_sum(x1, z1, x2, z2) / (n * m)
+    return xx + yy - 2.0 * tiled_sum(first, second) / (n * m)

@@ -5,12 +5,16 @@ connected layers.  This module builds them and validates their sizes:
 
 - :func:`make_mlp` builds a :class:`torch.nn.Sequential` multilayer
   perceptron from a tuple of layer widths;
+- :func:`make_conv_encoder` and :func:`make_conv_decoder` build the small
+  DCGAN-style convolutional networks of the GAN papers for image rows;
 - :func:`check_layer_sizes` validates user-given hidden-layer tuples such as
   ``encoder_layers=(500, 500, 2000)`` with messages naming the parameter;
 - :func:`init_weights` applies the N(0, 0.02) initialization of the GAN
   papers from an optional private :class:`torch.Generator`;
 - :func:`count_parameters` and :func:`mlp_flops` measure model size and
-  forward cost.
+  forward cost;
+- :class:`Standardize` maps data to zero mean and unit variance and back,
+  inside a model, so generators return samples on the data's own scale.
 
 Notes
 -----
@@ -36,9 +40,13 @@ from torch import nn
 
 __all__ = [
     "ACTIVATIONS",
+    "Standardize",
     "check_layer_sizes",
     "count_parameters",
+    "check_image_shape",
     "init_weights",
+    "make_conv_decoder",
+    "make_conv_encoder",
     "make_mlp",
     "mlp_flops",
 ]
@@ -310,6 +318,123 @@ def make_mlp(
     return nn.Sequential(*layers)
 
 
+def check_image_shape(image_shape, n_features, param_name="image_shape"):
+    """Validate an image shape ``(channels, height, width)`` for flat rows.
+
+    Parameters
+    ----------
+    image_shape : tuple of 3 int
+        Channels, height and width; height and width must be multiples of 4
+        (two stride-2 convolutions).
+    n_features : int
+        Width of the flat rows, which must equal the product of the shape.
+    param_name : str, default="image_shape"
+        Name used in error messages.
+
+    Returns
+    -------
+    image_shape : tuple of 3 int
+    """
+    shape = check_layer_sizes(image_shape, param_name)
+    if len(shape) != 3:
+        raise ValueError(f"{param_name} must be (channels, height, width); got {image_shape!r}.")
+    if shape[1] % 4 or shape[2] % 4:
+        raise ValueError(f"{param_name}: height and width must be multiples of 4; got {image_shape!r}.")
+    if int(np.prod(shape)) != n_features:
+        raise ValueError(
+            f"{param_name}={image_shape!r} holds {int(np.prod(shape))} values but X has {n_features} features."
+        )
+    return shape
+
+
+def make_conv_encoder(image_shape, n_out, channels=(64, 128), hidden=1024, activation="leaky_relu"):
+    """A convolutional network from flat image rows to ``n_out`` values.
+
+    ``Conv(4x4, stride 2) -> act`` for each entry of `channels` (each halves
+    the height and width), then ``Linear -> act -> Linear(n_out)``: the
+    discriminator of InfoGAN's MNIST experiments, used by the GAN papers
+    skdeepgen follows for image data.
+
+    Parameters
+    ----------
+    image_shape : tuple of 3 int
+        ``(channels, height, width)`` of the input; rows arrive flat.
+    n_out : int
+        Output width.
+    channels : tuple of int, default=(64, 128)
+        Output channels of the convolutions.
+    hidden : int, default=1024
+        Width of the dense hidden layer.
+    activation : str, default="leaky_relu"
+        Hidden activation (as in :func:`make_mlp`).
+
+    Returns
+    -------
+    net : torch.nn.Sequential
+        Maps ``(n, prod(image_shape))`` to ``(n, n_out)``.
+    """
+    c, h, w = image_shape
+    act = _resolve_activation(activation, "activation")
+    layers = [nn.Unflatten(1, (c, h, w))]
+    for n_in, n_ch in zip((c, *channels[:-1]), channels):
+        layers += [nn.Conv2d(n_in, n_ch, 4, stride=2, padding=1), act()]
+    scale = 2 ** len(channels)
+    layers += [nn.Flatten(), nn.Linear(channels[-1] * (h // scale) * (w // scale), hidden), act(),
+               nn.Linear(hidden, n_out)]
+    return nn.Sequential(*layers)
+
+
+def make_conv_decoder(n_in, image_shape, channels=(128, 64), hidden=1024, batch_norm=True,
+                      output_activation=None):
+    """A transposed-convolutional network from ``n_in`` values to flat image rows.
+
+    ``Linear -> [BN] -> ReLU`` twice (to ``hidden``, then to a
+    ``channels[0]`` x h/4 x w/4 map), then ``ConvTranspose(4x4, stride 2)``
+    layers that double the height and width, the last one to the image's
+    channels followed by `output_activation`: InfoGAN's MNIST generator.
+
+    Parameters
+    ----------
+    n_in : int
+        Input width (the latent dimension).
+    image_shape : tuple of 3 int
+        ``(channels, height, width)`` of the output; rows leave flat.
+    channels : tuple of int, default=(128, 64)
+        Channels of the feature maps before each transposed convolution.
+    hidden : int, default=1024
+        Width of the first dense layer.
+    batch_norm : bool, default=True
+        Batch normalisation after every hidden layer.
+    output_activation : str or None, default=None
+        As in :func:`make_mlp`.
+
+    Returns
+    -------
+    net : torch.nn.Sequential
+        Maps ``(n, n_in)`` to ``(n, prod(image_shape))``.
+    """
+    c, h, w = image_shape
+    scale = 2 ** len(channels)
+    out_act = _resolve_activation(output_activation, "output_activation")
+
+    def norm(n, conv=False):
+        if not batch_norm:
+            return []
+        return [nn.BatchNorm2d(n) if conv else nn.BatchNorm1d(n)]
+
+    first = channels[0] * (h // scale) * (w // scale)
+    layers = [nn.Linear(n_in, hidden), *norm(hidden), nn.ReLU(), nn.Linear(hidden, first), *norm(first), nn.ReLU(),
+              nn.Unflatten(1, (channels[0], h // scale, w // scale))]
+    for n_ch, n_next in zip(channels, (*channels[1:], c)):
+        layers.append(nn.ConvTranspose2d(n_ch, n_next, 4, stride=2, padding=1))
+        if n_next != c:
+            layers += [*norm(n_next, conv=True), nn.ReLU()]
+    if out_act is not None:
+        layers.append(out_act())
+    layers.append(nn.Flatten())
+    return nn.Sequential(*layers)
+
+
 def _check_generator(generator):
     """Return a torch.Generator (or None) from a generator, seed or None."""
     if generator is None or isinstance(generator, torch.Generator):
@@ -467,3 +592,77 @@ def mlp_flops(sizes):
     """
     sizes = check_layer_sizes(sizes, "sizes", min_length=2)
     return 2 * sum(n_in * n_out for n_in, n_out in itertools.pairwise(sizes))
+
+
+class Standardize(nn.Module):
+    """Per-feature standardisation held inside a model, with its inverse.
+
+    ``forward(x) = (x - shift) / scale`` and ``inverse(u) = u * scale +
+    shift``. The two vectors are buffers, so they move with the model between
+    devices and travel in its ``state_dict`` (pickles, ``save``/``load``).
+    A generator trained in the standardised space returns samples on the
+    data's own scale through :meth:`inverse`, which a scaler in front of the
+    estimator in a Pipeline could not do for ``sample``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features; the map starts as the identity.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skdeepgen.networks import Standardize
+    >>> X = np.array([[0.0, 10.0], [2.0, 30.0]], dtype=np.float32)
+    >>> scaler = Standardize(2).fit_(X)
+    >>> scaler(torch.from_numpy(X))
+    tensor([[-1., -1.],
+            [ 1.,  1.]])
+    >>> scaler.inverse(scaler(torch.from_numpy(X)))
+    tensor([[ 0., 10.],
+            [ 2., 30.]])
+    """
+
+    #: Rows read at a time by :meth:`fit_`, so a memory-mapped X is streamed.
+    _CHUNK = 65536
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.register_buffer("shift", torch.zeros(int(n_features)))
+        self.register_buffer("scale", torch.ones(int(n_features)))
+
+    @torch.no_grad()
+    def fit_(self, X):
+        """Set the map from the mean and standard deviation of each column of X.
+
+        Columns with a standard deviation below 1e-8 (constant ones) keep a
+        scale of 1. X is read in chunks of rows, in float64.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        self : Standardize
+        """
+        total = np.zeros(X.shape[1])
+        squares = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], self._CHUNK):
+            chunk = np.asarray(X[start:start + self._CHUNK], dtype=np.float64)
+            total += chunk.sum(axis=0)
+            squares += (chunk**2).sum(axis=0)
+        mean = total / X.shape[0]
+        std = np.sqrt(np.maximum(squares / X.shape[0] - mean**2, 0.0))
+        std[std < 1e-8] = 1.0
+        self.shift.copy_(torch.from_numpy(mean))
+        self.scale.copy_(torch.from_numpy(std))
+        return self
+
+    def forward(self, x):
+        return (x - self.shift) / self.scale
+
+    def inverse(self, u):
+        """Map standardised values back to the data's scale."""
+        return u * self.scale + self.shift

@@ -8,6 +8,7 @@ from skdeepgen.adversarial import (
     check_gan_loss,
     cluster_average,
     discriminator_loss,
+    frozen,
     generator_loss,
     gradient_penalty,
     rasgan_losses,
@@ -282,3 +283,24 @@ def test_gradient_penalty_validation():
         )
     with pytest.raises(TypeError, match="callable"):
         gradient_penalty(None, x, x)
+
+
+def test_frozen_blocks_weight_gradients_but_not_input_gradients():
+    critic = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    other = torch.nn.Linear(2, 3)
+    frozen_flags = [p.requires_grad for p in critic.parameters()]
+    with frozen(critic):
+        assert not any(p.requires_grad for p in critic.parameters())
+        out = critic(other(torch.randn(5, 2))).sum()
+    assert [p.requires_grad for p in critic.parameters()] == frozen_flags
+    out.backward()  # after the block: the graph was built without the critic's weights
+    assert all(p.grad is None for p in critic.parameters())
+    assert all(p.grad is not None for p in other.parameters())
+
+
+def test_frozen_leaves_already_frozen_parameters_frozen():
+    net = torch.nn.Linear(2, 2)
+    net.bias.requires_grad_(False)
+    with frozen(net):
+        pass
+    assert net.weight.requires_grad and not net.bias.requires_grad

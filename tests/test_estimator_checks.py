@@ -6,7 +6,14 @@ the API contract, not the model's quality.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdeepgen import Autoencoder, DECClustering, IDECClustering, JGMMNClustering, VariationalAutoencoder
+from skdeepgen import (
+    Autoencoder,
+    DECClustering,
+    IDECClustering,
+    JGMMNClustering,
+    MMGANClustering,
+    VariationalAutoencoder,
+)
 
 _DEC_SMALL = dict(n_components=2, encoder_layers=(8,), pretrain_epochs=5, max_epochs=3, batch_size=16,
                   n_init=2, update_interval=5, random_state=0)
@@ -17,6 +24,8 @@ ESTIMATORS = [
     VariationalAutoencoder(n_components=2, encoder_layers=(8,), max_epochs=2, batch_size=16, random_state=0),
     JGMMNClustering(3, n_components=2, inference_layers=(8,), generator_layers=(8,), pretrain_epochs=5,
                     max_epochs=3, batch_size=16, n_init=2, update_interval=5, random_state=0),
+    MMGANClustering(3, latent_dim=2, generator_layers=(8,), discriminator_layers=(8,), max_epochs=2, batch_size=16,
+                    random_state=0),
 ]
 
 # Checks a model cannot pass by design, with the reason. Keep this short.

@@ -295,6 +295,16 @@ def test_joint_mmd2_in_tiles_equals_whole(kernel, atol, unbiased):
         joint_mmd2(x1, z1, x2, z2, block_size=0)
 
 
+@pytest.mark.parametrize("unbiased", [False, True])
+@pytest.mark.parametrize("kernel, atol", [("gaussian", 1e-6), ("imq", 1e-6), ("laplacian", 1e-4)])
+def test_mmd2_in_tiles_equals_whole(kernel, atol, unbiased):
+    x, y = _randn(23, 4, seed=1), _randn(17, 4, seed=3) + 0.5
+    kwargs = dict(kernel=kernel, bandwidths=(1.0, 3.0, 9.0), unbiased=unbiased)
+    torch.testing.assert_close(mmd2(x, y, block_size=5, **kwargs), mmd2(x, y, **kwargs), atol=atol, rtol=0)
+    with pytest.raises(ValueError, match="block_size"):
+        mmd2(x, y, block_size=-3)
+
+
 def test_median_heuristic_even_and_odd_counts_and_ties():
     # 3 rows: 3 pairs (odd); 4 rows: 6 pairs (even, mean of the middle two).
     three = torch.tensor([[0.0], [1.0], [3.0]])

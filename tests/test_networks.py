@@ -7,9 +7,13 @@ from torch import nn
 
 from skdeepgen.networks import (
     ACTIVATIONS,
+    Standardize,
+    check_image_shape,
     check_layer_sizes,
     count_parameters,
     init_weights,
+    make_conv_decoder,
+    make_conv_encoder,
     make_mlp,
     mlp_flops,
 )
@@ -398,3 +402,41 @@ def test_mlp_flops_bad_sizes():
         mlp_flops((3,))
     with pytest.raises(TypeError, match="sizes"):
         mlp_flops((3, True))
+
+
+def test_standardize_fits_streams_and_inverts():
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 3) * [1.0, 50.0, 0.0] + [0.0, 1000.0, 7.0]  # a constant column keeps scale 1
+    scaler = Standardize(3)
+    Standardize._CHUNK, chunk = 64, Standardize._CHUNK  # several chunks
+    try:
+        scaler.fit_(X.astype(np.float32))
+    finally:
+        Standardize._CHUNK = chunk
+    np.testing.assert_allclose(scaler.shift.numpy(), X.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(scaler.scale.numpy(), [X[:, 0].std(), X[:, 1].std(), 1.0], rtol=1e-4)
+    t = torch.from_numpy(X.astype(np.float32))
+    z = scaler(t)
+    np.testing.assert_allclose(z[:, :2].mean(0).numpy(), 0, atol=1e-3)
+    torch.testing.assert_close(scaler.inverse(z), t, rtol=1e-5, atol=1e-3)
+    # Buffers: they follow the state_dict.
+    assert set(scaler.state_dict()) == {"shift", "scale"}
+
+
+def test_conv_encoder_and_decoder_shapes():
+    enc = make_conv_encoder((2, 8, 12), 5, channels=(4, 6), hidden=16)
+    assert enc(torch.randn(3, 2 * 8 * 12)).shape == (3, 5)
+    dec = make_conv_decoder(7, (2, 8, 12), channels=(6, 4), hidden=16, output_activation="sigmoid")
+    out = dec(torch.randn(3, 7)).detach()
+    assert out.shape == (3, 2 * 8 * 12) and float(out.min()) >= 0 and float(out.max()) <= 1
+    assert not any(isinstance(m, nn.BatchNorm1d) for m in make_conv_decoder(7, (1, 4, 4), batch_norm=False))
+
+
+def test_check_image_shape():
+    assert check_image_shape((1, 28, 28), 784) == (1, 28, 28)
+    with pytest.raises(ValueError, match="holds 784 values but X has 785"):
+        check_image_shape((1, 28, 28), 785)
+    with pytest.raises(ValueError, match="multiples of 4"):
+        check_image_shape((1, 6, 6), 36)
+    with pytest.raises(ValueError, match="channels, height, width"):
+        check_image_shape((28, 28), 784)

@@ -1,0 +1,136 @@
+"""MMGAN on scikit-learn's moons (the three losses) and on all of MNIST (70,000 rows), beside KMeans.
+
+Usage (from the project root, MNIST files in ../shared/data)::
+
+    python benchmarks/bench_mmgan.py moons --seeds 0 1 2              # 3 losses x 3 seeds
+    python benchmarks/bench_mmgan.py mnist --seeds 0 1 2              # the default loss (crasgan)
+    python benchmarks/bench_mmgan.py mnist --seeds 0 --no-pairing --out mmgan_mnist_no_pairing.json
+    python benchmarks/bench_mmgan.py one --seed 0                      # one MNIST seed, JSON on stdout
+
+Moons: ``make_moons(n_samples, noise, random_state=0)`` (defaults 2,000 rows,
+noise 0.1), every loss fitted with each seed, and KMeans (n_init=10) on the
+same rows. Each fit uses ``MMGANClustering(2, latent_dim=2, loss=...)`` with
+the parameters in ``--params``.
+
+MNIST: each seed runs in a fresh process (its own peak memory) and fits KMeans
+on the raw pixels (n_init=10) and ``MMGANClustering(10, ...)`` with the
+parameters in ``--params`` on the same 70,000 rows in [0, 1]. ``--no-pairing``
+sets ``pairing=False`` (the paper's Table 2 ablation). Results:
+``benchmarks/results/mmgan_moons.json`` and ``mmgan_mnist.json`` (or ``--out``).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import machine, peak_rss_mb, run_child, write_json  # noqa: E402
+from bench_dec import RESULTS, _mean_std, _report, load, start_run  # noqa: E402
+
+#: The MNIST settings of the reported runs (the estimator's defaults plus these).
+MNIST_PARAMS = {"image_shape": [1, 28, 28], "gradient_penalty": 10.0, "max_epochs": 10}
+#: The moons settings of the reported runs.
+MOONS_PARAMS = {"latent_dim": 2}
+
+
+def moons(args):
+    torch.set_flush_denormal(True)
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import make_moons
+
+    from skdeepgen import MMGANClustering
+
+    X, y = make_moons(args.n_samples, noise=args.noise, random_state=0)
+    params = {**MOONS_PARAMS, **json.loads(args.params)}
+    result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "n_samples": args.n_samples,
+              "noise": args.noise, "params": params, "kmeans": [], "runs": []}
+    for seed in args.seeds:
+        result["kmeans"].append(_report(y, KMeans(2, n_init=10, random_state=seed).fit_predict(X)))
+    for loss in args.losses:
+        for seed in args.seeds:
+            start = time.perf_counter()
+            model = MMGANClustering(2, loss=loss, random_state=seed, **params).fit(X)
+            entry = {"loss": loss, "seed": seed, **_report(y, model.labels_),
+                     "seconds": time.perf_counter() - start, "cluster_stds": model.cluster_stds_.tolist()}
+            result["runs"].append(entry)
+            print(json.dumps(entry), flush=True)
+    summary = {"kmeans": {k: _mean_std([r[k] for r in result["kmeans"]]) for k in ("acc", "nmi", "ari")}}
+    for loss in args.losses:
+        runs = [r for r in result["runs"] if r["loss"] == loss]
+        summary[loss] = {k: _mean_std([r[k] for r in runs]) for k in ("acc", "nmi", "ari", "seconds")}
+    result["summary"] = summary
+    print(json.dumps(summary, indent=1), flush=True)
+    os.makedirs(RESULTS, exist_ok=True)
+    write_json(os.path.join(RESULTS, args.out or "mmgan_moons.json"), result)
+
+
+def one(args):
+    # Before any parallel torch work, so that torch's worker threads inherit it.
+    torch.set_flush_denormal(True)
+    from skdeepgen import MMGANClustering
+
+    X, y = load("mnist")
+    out = start_run(args, X, y)
+    params = {**MNIST_PARAMS, **json.loads(args.params)}
+    if args.no_pairing:
+        params["pairing"] = False
+    start = time.perf_counter()
+    model = MMGANClustering(10, precision=args.precision, random_state=args.seed, **params).fit(X)
+    seconds = time.perf_counter() - start
+    entry = _report(y, model.labels_)
+    entry.update({"fit_seconds": seconds, "epochs": model.n_iter_,
+                  "s_per_epoch": float(np.median([r["seconds"] for r in model.history_])),
+                  "last_epoch": model.history_[-1], "params": params,
+                  "cluster_sizes": np.bincount(model.labels_, minlength=10).tolist(),
+                  "cluster_stds": model.cluster_stds_.tolist()})
+    out["mmgan"] = entry
+    print("mmgan", entry, file=sys.stderr, flush=True)
+    out["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(out), flush=True)
+
+
+def mnist(args):
+    path = os.path.join(RESULTS, args.out or "mmgan_mnist.json")
+    result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "precision": args.precision,
+              "params": {**MNIST_PARAMS, **json.loads(args.params)}, "pairing": not args.no_pairing, "runs": []}
+    os.makedirs(RESULTS, exist_ok=True)
+    for seed in args.seeds:
+        child = ["one", "--seed", str(seed), "--precision", args.precision, "--params", args.params]
+        entry = run_child(__file__, child + ["--no-pairing"] * args.no_pairing)
+        result["runs"].append(entry)
+        print(json.dumps(entry), flush=True)
+        write_json(path, result)
+    runs = result["runs"]
+    summary = {row: {k: _mean_std([r[row][k] for r in runs]) for k in ("acc", "nmi", "ari")}
+               for row in ("kmeans", "mmgan")}
+    for k in ("fit_seconds", "s_per_epoch"):
+        summary["mmgan"][k] = _mean_std([r["mmgan"][k] for r in runs])
+    summary["peak_rss_mb"] = _mean_std([r["peak_rss_mb"] for r in runs])
+    result["summary"] = summary
+    print(json.dumps(summary, indent=1), flush=True)
+    write_json(path, result)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=("moons", "mnist", "one"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--losses", nargs="+", default=["sgan", "rsgan", "crasgan"])
+    parser.add_argument("--n-samples", type=int, default=2000, help="moons rows (default 2000)")
+    parser.add_argument("--noise", type=float, default=0.1, help="moons noise (default 0.1)")
+    parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--params", default="{}", help="JSON dict of extra MMGANClustering parameters")
+    parser.add_argument("--no-pairing", action="store_true", help="pairing=False (MNIST)")
+    parser.add_argument("--out", default=None, help="file name under benchmarks/results")
+    args = parser.parse_args()
+    {"moons": moons, "mnist": mnist, "one": one}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
