@@ -35,7 +35,7 @@ from bench_dec import RESULTS, _mean_std, _report, load, start_run  # noqa: E402
 #: The MNIST settings of the reported runs (the estimator's defaults plus these).
 MNIST_PARAMS = {"image_shape": [1, 28, 28], "gradient_penalty": 10.0, "max_epochs": 10}
 #: The moons settings of the reported runs.
-MOONS_PARAMS = {"latent_dim": 2}
+MOONS_PARAMS = {"latent_dim": 2, "learning_rate": 5e-4, "batch_size": 128, "max_epochs": 600}
 
 
 def moons(args):

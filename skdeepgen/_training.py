@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 import torch
 
 from ._runtime import autocast
 
-__all__ = ["TrainingDivergedError", "TrainContext", "Batcher", "make_adam", "run_training"]
+__all__ = ["TrainingDivergedError", "TrainContext", "Batcher", "check_betas", "make_adam", "run_training"]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -45,6 +46,9 @@ class TrainContext:
         Seeded numpy generator for scikit-learn calls (K-means inits, ...).
     X : numpy.ndarray
         The validated float32 training data.
+    y : numpy.ndarray or None
+        The validated targets of a model that uses them (``_fit_targets``),
+        else None.
     epoch : int
         Current epoch, from 1.
     iteration : int
@@ -66,6 +70,7 @@ class TrainContext:
     generator: torch.Generator
     rng: np.random.RandomState
     X: np.ndarray
+    y: np.ndarray | None = None
     epoch: int = 0
     iteration: int = 0
     optimizers: dict = field(default_factory=dict)
@@ -127,6 +132,14 @@ class Batcher:
                 yield idx, self._tensor[idx.to(self._tensor.device)]
             else:
                 yield idx, torch.from_numpy(self._array[idx.numpy()]).to(self.device)
+
+
+def check_betas(betas, param_name="betas"):
+    """Adam's two betas as a tuple of floats in [0, 1); a clear error otherwise."""
+    values = tuple(betas) if isinstance(betas, (tuple, list)) else ()
+    if len(values) != 2 or not all(isinstance(b, Real) and not isinstance(b, bool) and 0 <= b < 1 for b in values):
+        raise ValueError(f"{param_name} must be two numbers in [0, 1); got {param_name}={betas!r}.")
+    return tuple(float(b) for b in values)
 
 
 def make_adam(params, lr, betas=(0.9, 0.999)):

@@ -18,6 +18,10 @@ a model subclass fills in a handful of ``_``-hooks:
 ``_check_params(X)``
     Optional: checks that need the data or go beyond the declarative
     ``_parameter_constraints``.
+``_fit_targets(X, y)``
+    Optional: validate the ``y`` passed to ``fit`` for a model that learns
+    from it (a classifier); the result reaches the hooks as ``ctx.y``. The
+    default ignores ``y``, so a clusterer never sees labels.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -42,6 +47,7 @@ from ._runtime import (
     resolve_seed,
 )
 from ._training import TrainContext, TrainingDivergedError, make_adam, run_training
+from .kernels import median_bandwidths, mmd2
 
 __all__ = ["BaseDeepModel", "BaseDeepClusterer", "TrainingDivergedError"]
 
@@ -51,6 +57,8 @@ _FORMAT_VERSION = 1
 # Rows per forward pass at inference: large enough to keep the matmuls
 # efficient, small enough that a 2000-unit hidden layer stays a few MB.
 _INFERENCE_ROWS = 4096
+# Rows of each kernel tile of the MMD scores: memory O(tile^2), cost still O(n^2).
+_SCORE_BLOCK = 1024
 
 
 class BaseDeepModel(BaseEstimator):
@@ -128,6 +136,10 @@ class BaseDeepModel(BaseEstimator):
     def _check_params(self, X):
         """Checks beyond ``_parameter_constraints``; may look at the data."""
 
+    def _fit_targets(self, X, y):
+        """Validated targets for the hooks (``ctx.y``); None ignores ``y``."""
+        return None
+
     def _initialize(self, ctx):
         """Work before the training loop (pretraining, centroid init...)."""
 
@@ -160,6 +172,7 @@ class BaseDeepModel(BaseEstimator):
         self._clear_fitted()
         try:
             X, _ = self._validate_X(X, reset=True)
+            y = self._fit_targets(X, y)
             self._check_params(X)
             device = resolve_device(self.device)
             dtype = resolve_precision(self.precision, device)
@@ -169,7 +182,7 @@ class BaseDeepModel(BaseEstimator):
             with isolated_rng(seed), flushed_denormals():
                 module = self._build_module().to(device)
                 ctx = TrainContext(module=module, device=device, autocast_dtype=dtype,
-                                   generator=generator, rng=rng, X=X)
+                                   generator=generator, rng=rng, X=X, y=y)
                 if self.verbose >= 2:
                     n_par = sum(p.numel() for p in module.parameters())
                     print(f"[{type(self).__name__}] {X.shape[0]} samples, {n_par} parameters, "
@@ -217,6 +230,29 @@ class BaseDeepModel(BaseEstimator):
         fitted = [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]
         for key in fitted + list(self._extra_fitted_attrs):
             self.__dict__.pop(key, None)
+
+    def _mmd_score(self, X, generate):
+        """Minus the biased MMD^2 between X and ``len(X)`` generated rows, in the model's standardised space.
+
+        ``generate(n, rng)`` returns ``n`` generated rows in that space (the
+        space of ``module_.scaler``), drawing from the numpy ``rng``, which is
+        seeded from ``random_state`` (0 when it is None) so that the score is
+        repeatable. Gaussian kernel, five bandwidths around the median
+        squared distance of X (:func:`skdeepgen.kernels.median_bandwidths`);
+        tiles of ``_SCORE_BLOCK`` rows keep the memory small.
+        """
+        check_is_fitted(self)
+        X, _ = self._validate_X(X, reset=False)
+        if X.shape[0] < 2:
+            raise ValueError(f"score needs at least 2 samples; got {X.shape[0]}.")
+        rng = np.random.RandomState(0) if self.random_state is None else check_random_state(self.random_state)
+        generated = generate(X.shape[0], rng)
+        real = self._forward_array(lambda m, b: m.scaler(b), X)
+        device = self._device()
+        real, generated = (torch.from_numpy(a).to(device) for a in (real, generated))
+        with torch.no_grad():
+            bandwidths = median_bandwidths(real)
+            return -float(mmd2(real, generated, bandwidths=bandwidths, block_size=_SCORE_BLOCK))
 
     def _check_sample_request(self, n_samples):
         """Validate ``sample``'s argument on a fitted model; return it as an int."""

@@ -44,7 +44,7 @@ from .autoencoder import _ACTIVATIONS
 from .base import BaseDeepClusterer, BaseDeepModel
 from .dec import LabelChangeStopping, target_distribution
 from .kernels import KERNELS, MEDIAN_MULTIPLIERS, check_bandwidths, joint_mmd2
-from .networks import check_layer_sizes, make_mlp
+from .networks import check_layer_sizes, make_mlp, resolve_output_activation
 
 __all__ = ["JGMMNClustering", "refine_assignment"]
 
@@ -350,11 +350,7 @@ class JGMMNClustering(LabelChangeStopping, ClassNamePrefixFeaturesOutMixin, Tran
         auto_inference, auto_generator = _auto_layers(X.shape[1])
         self.generator_layers_ = (auto_generator if self.generator_layers == "auto"
                                   else check_layer_sizes(self.generator_layers, "generator_layers"))
-        if self.output_activation == "auto":
-            in_unit_interval = float(X.min()) >= 0 and float(X.max()) <= 1
-            self.output_activation_ = "sigmoid" if in_unit_interval else None
-        else:
-            self.output_activation_ = self.output_activation
+        self.output_activation_ = resolve_output_activation(self.output_activation, X)
         self.pretrain_optimizer_, self.pretrain_learning_rate_ = pretraining_recipe(
             X, self.pretrain_optimizer, self.pretrain_learning_rate)
         pretrained = resolve_pretrained(self.pretrained, X.shape[1])

@@ -36,11 +36,10 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from ._training import make_adam
+from ._training import check_betas, make_adam
 from .adversarial import (
     cluster_average,
     discriminator_loss,
@@ -50,7 +49,6 @@ from .adversarial import (
     rasgan_losses,
 )
 from .base import BaseDeepClusterer, BaseDeepModel
-from .kernels import median_bandwidths, mmd2
 from .networks import (
     Standardize,
     check_image_shape,
@@ -58,6 +56,7 @@ from .networks import (
     make_conv_decoder,
     make_conv_encoder,
     make_mlp,
+    resolve_output_activation,
 )
 
 __all__ = ["MMGANClustering", "LOSSES", "cube_vertices"]
@@ -68,8 +67,6 @@ LOSSES = ("sgan", "rsgan", "crasgan")
 MIN_STD = 0.1
 # Width of the dense hidden layer of the convolutional networks.
 _CONV_HIDDEN = 512
-# Rows of each kernel tile in score(): memory O(tile^2), cost still O(n^2).
-_SCORE_BLOCK = 1024
 
 
 def cube_vertices(n_vertices, dim, random_state=None):
@@ -372,12 +369,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
                 f"cluster means start at distinct vertices of [-1, 1]^d, and latent_dim={self.latent_dim} gives "
                 f"only {2**self.latent_dim}."
             )
-        betas = tuple(self.betas)
-        if len(betas) != 2 or not all(
-            isinstance(b, Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas
-        ):
-            raise ValueError(f"betas must be two numbers in [0, 1); got betas={self.betas!r}.")
-        self.betas_ = tuple(float(b) for b in betas)
+        self.betas_ = check_betas(self.betas)
         auto_generator, auto_discriminator = _auto_layers(X.shape[1])
 
         def layers(value, auto, name):
@@ -388,11 +380,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         self.encoder_layers_ = layers(self.encoder_layers, self.discriminator_layers_, "encoder_layers")
         self.image_shape_ = None if self.image_shape is None else check_image_shape(self.image_shape, X.shape[1])
         self.conv_channels_ = check_layer_sizes(self.conv_channels, "conv_channels", min_length=1)
-        if self.output_activation == "auto":
-            in_unit_interval = float(X.min()) >= 0 and float(X.max()) <= 1
-            self.output_activation_ = "sigmoid" if in_unit_interval else None
-        else:
-            self.output_activation_ = self.output_activation
+        self.output_activation_ = resolve_output_activation(self.output_activation, X)
 
     # -------------------------------------------------------------- hooks
     def _build_module(self):
@@ -564,17 +552,5 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         score : float
             -MMD^2, at most 0 up to rounding.
         """
-        check_is_fitted(self)
-        X, _ = self._validate_X(X, reset=False)
-        if X.shape[0] < 2:
-            raise ValueError(f"score needs at least 2 samples; got {X.shape[0]}.")
-        rng = np.random.RandomState(0) if self.random_state is None else check_random_state(self.random_state)
-        _, inputs = self._draw(X.shape[0], rng)
-        generated = self._forward_array(lambda m, b: m.generate(b[:, :self.n_clusters], b[:, self.n_clusters:]),
-                                        inputs)
-        real = self._forward_array(lambda m, b: m.scaler(b), X)
-        device = self._device()
-        real, generated = (torch.from_numpy(a).to(device) for a in (real, generated))
-        with torch.no_grad():
-            bandwidths = median_bandwidths(real)
-            return -float(mmd2(real, generated, bandwidths=bandwidths, block_size=_SCORE_BLOCK))
+        return self._mmd_score(X, lambda n, rng: self._forward_array(
+            lambda m, b: m.generate(b[:, :self.n_clusters], b[:, self.n_clusters:]), self._draw(n, rng)[1]))

@@ -49,6 +49,7 @@ __all__ = [
     "make_conv_encoder",
     "make_mlp",
     "mlp_flops",
+    "resolve_output_activation",
 ]
 
 # Factories rather than classes so that "leaky_relu" can carry the 0.2 slope
@@ -316,6 +317,27 @@ def make_mlp(
     if output_act is not None:
         layers.append(output_act())
     return nn.Sequential(*layers)
+
+
+def resolve_output_activation(output_activation, X):
+    """A generator's output activation, with "auto" resolved from the training data.
+
+    Parameters
+    ----------
+    output_activation : {"auto", "sigmoid"} or None
+        "auto" is "sigmoid" when every value of `X` lies in [0, 1] (images
+        scaled to [0, 1]) and None (linear) otherwise; other values are
+        returned as they are.
+    X : ndarray of shape (n_samples, n_features)
+        Training data.
+
+    Returns
+    -------
+    activation : str or None
+    """
+    if output_activation != "auto":
+        return output_activation
+    return "sigmoid" if float(X.min()) >= 0 and float(X.max()) <= 1 else None
 
 
 def check_image_shape(image_shape, n_features, param_name="image_shape"):
