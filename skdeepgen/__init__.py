@@ -6,6 +6,7 @@ is there and is used on a CPU without one.
 """
 
 from ._training import TrainingDivergedError
+from .amm import AMMClustering, SAMMClassifier
 from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
 from .jgmmn import JGMMNClustering
@@ -14,5 +15,5 @@ from .vae import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["Autoencoder", "DECClustering", "IDECClustering", "JGMMNClustering", "MMGANClustering",
-           "TrainingDivergedError", "VariationalAutoencoder", "__version__"]
+__all__ = ["AMMClustering", "Autoencoder", "DECClustering", "IDECClustering", "JGMMNClustering", "MMGANClustering",
+           "SAMMClassifier", "TrainingDivergedError", "VariationalAutoencoder", "__version__"]

@@ -17,6 +17,7 @@ from sklearn.cluster import KMeans
 from sklearn.pipeline import make_pipeline
 
 from ._pretrain import pretraining_recipe
+from .amm import AMMClustering
 from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
 from .jgmmn import JGMMNClustering
@@ -100,10 +101,16 @@ def _mmgan(n_clusters, seed, args):
                            device=args.device)
 
 
+def _amm(n_clusters, seed, args):
+    # No pretraining: the encoders, decoder and discriminator train from scratch.
+    return AMMClustering(n_clusters, max_epochs=args.max_epochs, random_state=seed, precision=args.precision,
+                         device=args.device)
+
+
 #: name -> builder(n_clusters, seed, args) of an estimator with fit_predict.
 #: Deep methods of one seed share one pretrained Autoencoder (fitted once).
 METHODS = {"KMeans": _kmeans, "AE+KMeans": _ae_kmeans, "VAE+KMeans": _vae_kmeans, "DEC": _dec, "IDEC": _idec,
-           "JGMMN": _jgmmn, "MMGAN": _mmgan}
+           "JGMMN": _jgmmn, "MMGAN": _mmgan, "AMM": _amm}
 
 
 def load_dataset(name, data_home=None, n_samples=None, seed=0):

@@ -7,11 +7,13 @@ the API contract, not the model's quality.
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdeepgen import (
+    AMMClustering,
     Autoencoder,
     DECClustering,
     IDECClustering,
     JGMMNClustering,
     MMGANClustering,
+    SAMMClassifier,
     VariationalAutoencoder,
 )
 
@@ -26,19 +28,32 @@ ESTIMATORS = [
                     max_epochs=3, batch_size=16, n_init=2, update_interval=5, random_state=0),
     MMGANClustering(3, latent_dim=2, generator_layers=(8,), discriminator_layers=(8,), max_epochs=2, batch_size=16,
                     random_state=0),
+    # A light penalty, a large step and 200 steps: check_clustering's blobs separate (ARI > 0.4) and its
+    # noisy rows use all three components (labels from 0).
+    AMMClustering(3, latent_dim=2, encoder_layers=(32,), decoder_layers=(32,), discriminator_layers=(32,),
+                  gradient_penalty=1.0, max_epochs=40, batch_size=10, learning_rate=5e-3, random_state=0),
+    # The labels' cross-entropy lets a 10-epoch fit pass check_classifiers_train's accuracy bar (0.83).
+    SAMMClassifier(label_weight=1.0, latent_dim=2, encoder_layers=(16,), decoder_layers=(16,),
+                   discriminator_layers=(16,), max_epochs=10, batch_size=16, learning_rate=5e-3, random_state=0),
 ]
 
 # Checks a model cannot pass by design, with the reason. Keep this short.
+# Inference is float32; BLAS picks a different matmul kernel for 1 row than
+# for 20, so an output can move by a few float32 ulps with the batch its row
+# is in (up to 5e-7 here). The check's atol of 1e-7 is below that for
+# outputs of order 1 or more (JGMMN's codes in the prior's [-1, 1], AMM's
+# latent codes); the other models pass only because their outputs are
+# smaller. tests/test_jgmmn.py and tests/test_amm.py check the same
+# invariance at float32 tolerance.
+_FLOAT32_BATCHES = {"check_methods_subset_invariance": "float32 rounding depends on the batch's row count"}
 EXPECTED_FAILURES = {
-    "JGMMNClustering": {
-        # Inference is float32; BLAS picks a different matmul kernel for 1 row
-        # than for 20, so a row's code can move by a few float32 ulps with the
-        # batch it is in (up to 5e-7 here). The check's atol of 1e-7 is below
-        # that for JGMMN's codes, which are of order 1 (the prior's [-1, 1]);
-        # the other models pass only because their outputs are smaller.
-        # tests/test_jgmmn.py checks the same invariance at float32 tolerance.
-        "check_methods_subset_invariance": "float32 rounding depends on the batch's row count",
-    },
+    "JGMMNClustering": _FLOAT32_BATCHES,
+    "AMMClustering": _FLOAT32_BATCHES,
+    # The check names a binary problem's classes -1 and 1, but -1 marks an unlabelled row in
+    # scikit-learn's semi-supervised convention; the check exempts only scikit-learn's own
+    # LabelPropagation, LabelSpreading and SelfTrainingClassifier (by name). tests/test_amm.py checks
+    # string, object and integer classes.
+    "SAMMClassifier": {"check_classifiers_classes": "-1 marks unlabelled rows, not a class"},
 }
 
 
