@@ -41,7 +41,7 @@ from torch.nn import functional as F
 
 from ._pretrain import pretrain_autoencoder, pretraining_recipe, resolve_pretrained
 from .autoencoder import _ACTIVATIONS
-from .base import BaseDeepClusterer, BaseDeepModel
+from .base import _SCORE_BLOCK, BaseDeepClusterer, BaseDeepModel
 from .dec import LabelChangeStopping, target_distribution
 from .kernels import KERNELS, MEDIAN_MULTIPLIERS, check_bandwidths, joint_mmd2
 from .networks import check_layer_sizes, make_mlp, resolve_output_activation
@@ -53,8 +53,6 @@ PAPER_BANDWIDTHS = (2.0, 5.0, 10.0, 20.0, 40.0, 80.0)
 TARGETS = ("dec", "depict")
 # Standard deviation of U[-1, 1]: the pretrained codes are rescaled to it.
 _PRIOR_STD = 1.0 / np.sqrt(3.0)
-# Rows of each kernel tile in score(): memory O(tile^2), cost still O(n^2).
-_SCORE_BLOCK = 1024
 
 
 def refine_assignment(p, target="dec"):
