@@ -18,6 +18,7 @@ from numbers import Real
 import numpy as np
 import torch
 
+from ._distributed import GradientAverager, all_reduce_epoch, broadcast_module, world
 from ._runtime import autocast
 
 __all__ = ["TrainingDivergedError", "TrainContext", "Batcher", "check_betas", "make_adam", "run_training"]
@@ -99,16 +100,24 @@ class Batcher:
     batch with numpy, so the whole array is never copied into memory. Both
     paths use the same permutation, hence give the same batches.
 
-    With ``batch_size > 1``, a final batch of a single row is dropped: batch
-    normalisation cannot train on it, and it would weigh one sample as much as
-    a full batch.
+    With ``world_size > 1`` (data-parallel training), each global minibatch
+    of ``batch_size`` rows is dealt out to the ranks, rank ``r`` taking rows
+    ``r, r + world_size, ...`` of it: ``DistributedSampler``'s sharding of
+    one shared permutation, with ``batch_size`` keeping its single-process
+    meaning (the global batch), so a data-parallel fit takes the same
+    optimizer steps as a single-process one.
+
+    With ``batch_size > 1``, a final batch that would give a rank a single
+    row is dropped: batch normalisation cannot train on it, and it would
+    weigh one sample as much as a full batch.
     """
 
-    def __init__(self, X, batch_size, device, generator):
+    def __init__(self, X, batch_size, device, generator, rank=0, world_size=1):
         self.n_samples = X.shape[0]
         self.batch_size = min(int(batch_size), self.n_samples)
         self.device = device
         self.generator = generator
+        self.rank, self.world_size = rank, world_size
         if X.flags.writeable:
             self._tensor = torch.from_numpy(np.ascontiguousarray(X)).to(device)
             self._array = None
@@ -116,22 +125,26 @@ class Batcher:
             self._tensor = None
             self._array = X
 
+    def _keeps(self, n_rows):
+        return self.batch_size == 1 or n_rows >= 2 * self.world_size
+
     def __len__(self):
         n_full, rest = divmod(self.n_samples, self.batch_size)
-        return n_full + (rest > 1 or (rest == 1 and self.batch_size == 1))
+        return n_full + (rest > 0 and self._keeps(rest))
 
     def __iter__(self):
-        """Yield ``(row_indices, batch)`` pairs for one epoch."""
+        """Yield ``(row_indices, batch, n_global)`` for one epoch: this rank's rows and the global batch size."""
         perm = torch.randperm(self.n_samples, generator=self.generator)
-        stops = range(self.batch_size, self.n_samples + self.batch_size, self.batch_size)
-        for start, stop in zip(range(0, self.n_samples, self.batch_size), stops):
-            idx = perm[start:stop]
-            if len(idx) == 1 and self.batch_size > 1:
+        for start in range(0, self.n_samples, self.batch_size):
+            idx = perm[start:start + self.batch_size]
+            if not self._keeps(len(idx)):
                 return
+            n_global = len(idx)
+            idx = idx[self.rank::self.world_size]
             if self._tensor is not None:
-                yield idx, self._tensor[idx.to(self._tensor.device)]
+                yield idx, self._tensor[idx.to(self._tensor.device)], n_global
             else:
-                yield idx, torch.from_numpy(self._array[idx.numpy()]).to(self.device)
+                yield idx, torch.from_numpy(self._array[idx.numpy()]).to(self.device), n_global
 
 
 def check_betas(betas, param_name="betas"):
@@ -192,6 +205,10 @@ def _check_finite(record, epoch, name, learning_rate):
 def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, n_iter_no_change=None):
     """Train ``ctx.module`` with the estimator's hooks; return the history.
 
+    When a ``torch.distributed`` process group is initialised, the fit is
+    data-parallel (see :mod:`skdeepgen._distributed`): every rank must call
+    it with the same data and parameters.
+
     Parameters
     ----------
     estimator : BaseDeepModel
@@ -206,13 +223,32 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
     -------
     history : list of dict
         One record per epoch: ``epoch``, each logged loss averaged over the
-        epoch's samples, and ``seconds``.
+        epoch's samples (over all ranks), and ``seconds``.
     """
     name = type(estimator).__name__
+    rank, world_size = world()
+    order = ctx.generator
+    average = None
+    if world_size > 1:
+        if min(batch_size, ctx.X.shape[0]) < 2 * world_size:
+            raise ValueError(
+                f"{name}: data-parallel training over {world_size} ranks needs batch_size >= "
+                f"{2 * world_size} (at least 2 rows per rank and minibatch); got batch_size={batch_size} "
+                f"and {ctx.X.shape[0]} samples."
+            )
+        # The fit's generator (same seed on every rank) now only shuffles, so
+        # the epochs' permutations are those of a single-process fit. Noise
+        # and dropout get per-rank streams, as rows of one large batch would.
+        rank_seed = int(np.random.SeedSequence([ctx.generator.initial_seed(), rank]).generate_state(1)[0])
+        ctx.generator = torch.Generator().manual_seed(rank_seed)
+        torch.manual_seed(rank_seed)
+        broadcast_module(ctx.module)
+        average = GradientAverager(ctx.module)
+    verbose = verbose if rank == 0 else 0
     ctx.optimizers = estimator._configure_optimizers(ctx)
     schedule = estimator._step_schedule()
     prefix = len(schedule) > 1
-    batches = Batcher(ctx.X, batch_size, ctx.device, ctx.generator)
+    batches = Batcher(ctx.X, batch_size, ctx.device, order, rank, world_size)
     stopper = _EarlyStopping(tol, n_iter_no_change)
     history = []
     for epoch in range(1, max_epochs + 1):
@@ -220,7 +256,7 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
         start = time.perf_counter()
         ctx.module.train()
         sums, seen = {}, 0
-        for index, batch in batches:
+        for index, batch, n_global in batches:
             ctx.batch_index = index
             n = batch.shape[0]
             for step_name, repeat in schedule:
@@ -230,6 +266,8 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
                         losses = estimator._training_step(ctx, batch, step_name)
                     optimizer.zero_grad(set_to_none=True)
                     losses["loss"].backward()
+                    if average is not None:
+                        average(optimizer, n, n_global)
                     optimizer.step()
                     for key, value in losses.items():
                         key = f"{step_name}_{key}" if prefix else key
@@ -239,6 +277,7 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
             ctx.iteration += 1
             if ctx.stop:
                 break
+        sums, seen = all_reduce_epoch(sums, seen, ctx.device)
         record = {"epoch": epoch}
         record.update({k: float(v) / seen for k, v in sums.items()})
         record["seconds"] = time.perf_counter() - start

@@ -37,6 +37,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._distributed import resolve_training_device, shared_seed, world
 from ._runtime import (
     PRECISIONS,
     autocast,
@@ -174,16 +175,16 @@ class BaseDeepModel(BaseEstimator):
             X, _ = self._validate_X(X, reset=True)
             y = self._fit_targets(X, y)
             self._check_params(X)
-            device = resolve_device(self.device)
+            device = resolve_training_device(resolve_device(self.device), self.device)
             dtype = resolve_precision(self.precision, device)
-            seed = resolve_seed(self.random_state)
+            seed = shared_seed(resolve_seed(self.random_state), device)
             generator = torch.Generator().manual_seed(seed)
             rng = np.random.RandomState(seed % (2**32))
             with isolated_rng(seed), flushed_denormals():
                 module = self._build_module().to(device)
                 ctx = TrainContext(module=module, device=device, autocast_dtype=dtype,
                                    generator=generator, rng=rng, X=X, y=y)
-                if self.verbose >= 2:
+                if self.verbose >= 2 and world()[0] == 0:
                     n_par = sum(p.numel() for p in module.parameters())
                     print(f"[{type(self).__name__}] {X.shape[0]} samples, {n_par} parameters, "
                           f"device={device}, precision={'bf16' if dtype else 'fp32'}", flush=True)

@@ -371,11 +371,36 @@ def test_batcher_covers_the_data(n_samples, batch_size, expected):
     batcher = Batcher(X, batch_size, torch.device("cpu"), torch.Generator().manual_seed(0))
     batches = list(batcher)
     assert len(batches) == expected == len(batcher)
-    for index, batch in batches:
+    for index, batch, n_global in batches:
         np.testing.assert_array_equal(batch[:, 0].numpy() // 2, index.numpy())
-    rows = torch.cat([batch for _, batch in batches])[:, 0].numpy() // 2
+        assert n_global == len(index)
+    rows = torch.cat([batch for _, batch, _ in batches])[:, 0].numpy() // 2
     assert len(set(rows.tolist())) == len(rows)  # no row twice in an epoch
     assert len(rows) >= n_samples - 1
+
+
+@pytest.mark.parametrize("n_samples, batch_size, world_size, expected", [(20, 8, 2, 3), (19, 8, 2, 2), (20, 6, 3, 3)])
+def test_batcher_deals_each_global_batch_to_the_ranks(n_samples, batch_size, world_size, expected):
+    from skdeepgen._training import Batcher
+
+    X = np.arange(n_samples, dtype=np.float32).reshape(n_samples, 1)
+    single = list(Batcher(X, batch_size, torch.device("cpu"), torch.Generator().manual_seed(3)))
+    shards = [list(Batcher(X, batch_size, torch.device("cpu"), torch.Generator().manual_seed(3), r, world_size))
+              for r in range(world_size)]
+    assert all(len(s) == expected for s in shards)
+    for k in range(expected):
+        # The ranks' rows of step k are exactly the single-process batch k, split.
+        together = np.sort(np.concatenate([s[k][1][:, 0].numpy() for s in shards]))
+        if k < len(single):
+            np.testing.assert_array_equal(together, np.sort(single[k][1][:, 0].numpy()))
+        assert {s[k][2] for s in shards} == {len(together)}
+        assert all(len(s[k][0]) >= 2 for s in shards)
+    # The read-only (memory-map) path gathers the same rows.
+    X_ro = X.copy()
+    X_ro.flags.writeable = False
+    gathered = list(Batcher(X_ro, batch_size, torch.device("cpu"), torch.Generator().manual_seed(3), 1, world_size))
+    for (i_a, b_a, _), (i_b, b_b, _) in zip(gathered, shards[1]):
+        assert torch.equal(i_a, i_b) and torch.equal(b_a, b_b)
 
 
 def test_make_adam_matches_default_adam():
