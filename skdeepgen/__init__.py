@@ -9,11 +9,12 @@ from ._training import TrainingDivergedError
 from .amm import AMMClustering, SAMMClassifier
 from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
+from .gamn import GAMNGenerator
 from .jgmmn import JGMMNClustering
 from .mmgan import MMGANClustering
 from .vae import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AMMClustering", "Autoencoder", "DECClustering", "IDECClustering", "JGMMNClustering", "MMGANClustering",
-           "SAMMClassifier", "TrainingDivergedError", "VariationalAutoencoder", "__version__"]
+__all__ = ["AMMClustering", "Autoencoder", "DECClustering", "GAMNGenerator", "IDECClustering", "JGMMNClustering",
+           "MMGANClustering", "SAMMClassifier", "TrainingDivergedError", "VariationalAutoencoder", "__version__"]

@@ -293,15 +293,26 @@ class BaseDeepModel(BaseEstimator):
         dtype = resolve_precision(self.precision, device)
         was_training = module.training
         module.eval()
-        outputs = []
+        n = X.shape[0]
+        # One input buffer and preallocated outputs: allocating a fresh block
+        # per step lets glibc's adaptive mmap threshold move the blocks onto
+        # the heap, where the small outputs kept between them pin the freed
+        # space (measured: 2.3 GB of growth while encoding a 1.5 GB array).
+        buffer = np.empty((min(n, _INFERENCE_ROWS), *X.shape[1:]), dtype=np.float32)
+        results = None
         with torch.no_grad(), autocast(device, dtype), flushed_denormals():
-            for start in range(0, X.shape[0], _INFERENCE_ROWS):
-                batch = torch.tensor(X[start:start + _INFERENCE_ROWS], device=device)
-                out = fn(module, batch)
+            for start in range(0, n, _INFERENCE_ROWS):
+                rows = X[start:start + _INFERENCE_ROWS]
+                block = buffer[:len(rows)]
+                np.copyto(block, rows)
+                out = fn(module, torch.from_numpy(block).to(device))
                 out = out if isinstance(out, tuple) else (out,)
-                outputs.append([o.float().cpu().numpy() for o in out])
+                if results is None:
+                    results = tuple(np.empty((n, *o.shape[1:]), dtype=out_dtype) for o in out)
+                for result, o in zip(results, out):
+                    # Copied out before the buffer (which an output may alias) is refilled.
+                    result[start:start + len(rows)] = o.float().cpu().numpy()
         module.train(was_training)
-        results = tuple(np.concatenate(parts).astype(out_dtype, copy=False) for parts in zip(*outputs))
         return results if len(results) > 1 else results[0]
 
     # ----------------------------------------------------------- pickling

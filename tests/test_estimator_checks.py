@@ -10,6 +10,7 @@ from skdeepgen import (
     AMMClustering,
     Autoencoder,
     DECClustering,
+    GAMNGenerator,
     IDECClustering,
     JGMMNClustering,
     MMGANClustering,
@@ -32,6 +33,9 @@ ESTIMATORS = [
     # noisy rows use all three components (labels from 0).
     AMMClustering(3, latent_dim=2, encoder_layers=(32,), decoder_layers=(32,), discriminator_layers=(32,),
                   gradient_penalty=1.0, max_epochs=40, batch_size=10, learning_rate=5e-3, random_state=0),
+    GAMNGenerator(latent_dim=2, mapper_dim=2, generator_layers=(8,), mapper_layers=(8,), n_mapper=2, max_epochs=2,
+                  batch_size=16, random_state=0),
+    GAMNGenerator(latent_dim=2, mapper_dim=None, generator_layers=(8,), max_epochs=2, batch_size=16, random_state=0),
     # The labels' cross-entropy lets a 10-epoch fit pass check_classifiers_train's accuracy bar (0.83).
     SAMMClassifier(label_weight=1.0, latent_dim=2, encoder_layers=(16,), decoder_layers=(16,),
                    discriminator_layers=(16,), max_epochs=10, batch_size=16, learning_rate=5e-3, random_state=0),
