@@ -3,6 +3,7 @@
 Usage (from the project root; needs ``pip install .[distributed]`` for the Dask run)::
 
     python benchmarks/bench_parallel_search.py            # -> results/parallel_search.json
+    python benchmarks/bench_parallel_search.py --repeats 3    # and time sequential / loky 3 times each
 
 The search: ``JGMMNClustering`` on scikit-learn's digits (1,797 rows in
 [0, 1]) over ``kernel`` in {gaussian, imq} and ``n_clusters`` in {8, 10},
@@ -69,6 +70,9 @@ def run(name, make, X, y, context=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="time the sequential and loky searches this many times in all, alternating, and "
+                             "report mean +- std of the wall times and of their ratio")
     parser.add_argument("--out", default="parallel_search.json")
     args = parser.parse_args()
 
@@ -107,6 +111,14 @@ def main():
             record["bitwise_equal_to_sequential_1_thread"] = bool((diff == 0).all())
             record["best_predict_equal_to_sequential_1_thread"] = bool(np.array_equal(
                 fitted[name].predict(X), fitted["sequential_1_thread"].predict(X)))
+    times = {"sequential": [out["runs"]["sequential"]["seconds"]], "loky": [out["runs"]["loky"]["seconds"]]}
+    for _ in range(args.repeats - 1):
+        times["sequential"].append(run("sequential (repeat)", lambda: search(1, args.max_epochs), X, y)[1]["seconds"])
+        times["loky"].append(run("loky n_jobs=2 (repeat)", lambda: search(2, args.max_epochs), X, y)[1]["seconds"])
+    ratios = np.array(times["sequential"]) / np.array(times["loky"])
+    out["timing_repeats"] = {**times, "ratio_sequential_over_loky": ratios.tolist(),
+                             "mean_std": {k: [float(np.mean(v)), float(np.std(v))]
+                                          for k, v in {**times, "ratio": ratios}.items()}}
     seq = out["runs"]["sequential"]["seconds"]
     for name in ("loky", "dask"):
         if "seconds" in out["runs"][name]:

@@ -154,7 +154,7 @@ def compare(X, y, methods, seeds, args, out=sys.stdout):
     return results
 
 
-def generation(seeds, steps, out=sys.stdout):
+def generation(seeds, steps, out=None):
     """GAMN against GMMN on the 8-Gaussian ring: modes, high-quality share, MMD to held-out rows.
 
     The ring of Gulrajani et al. (radius 2 / 1.414, std 0.02 / 1.414), 10,000
@@ -197,7 +197,7 @@ def generation(seeds, steps, out=sys.stdout):
                  for k, d in (("modes", 1), ("high_quality", 3), ("mmd", 4))]
         lines.append(f"{name:<14}" + "".join(f"{c:>18}" for c in cells)
                      + f"{np.mean(rows['seconds']):>10.1f} +- {np.std(rows['seconds']):.1f}")
-    print("\n".join(lines), file=out, flush=True)
+    print("\n".join(lines), file=out or sys.stdout, flush=True)
     return results
 
 

@@ -25,8 +25,8 @@ import os
 import torch
 from torch import nn
 
-__all__ = ["world", "resolve_training_device", "shared_seed", "broadcast_module", "GradientAverager",
-           "all_reduce_epoch"]
+__all__ = ["world", "check_batch_for_ranks", "resolve_training_device", "shared_seed", "broadcast_module",
+           "GradientAverager", "all_reduce_epoch"]
 
 
 def world():
@@ -35,6 +35,16 @@ def world():
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def check_batch_for_ranks(batch_size, n_samples, name):
+    """Refuse a global minibatch that cannot give every rank at least 2 rows."""
+    world_size = world()[1]
+    if world_size > 1 and min(batch_size, n_samples) < 2 * world_size:
+        raise ValueError(
+            f"{name}: data-parallel training over {world_size} ranks needs batch_size >= {2 * world_size} "
+            f"(at least 2 rows per rank and minibatch); got batch_size={batch_size} and {n_samples} samples."
+        )
 
 
 def resolve_training_device(device, parameter):

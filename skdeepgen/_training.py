@@ -207,7 +207,8 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
 
     When a ``torch.distributed`` process group is initialised, the fit is
     data-parallel (see :mod:`skdeepgen._distributed`): every rank must call
-    it with the same data and parameters.
+    it with the same data and parameters, and a batch size that
+    ``check_batch_for_ranks`` accepts (``BaseDeepModel.fit`` checks it).
 
     Parameters
     ----------
@@ -230,12 +231,6 @@ def run_training(estimator, ctx, *, max_epochs, batch_size, verbose=0, tol=0.0, 
     order = ctx.generator
     average = None
     if world_size > 1:
-        if min(batch_size, ctx.X.shape[0]) < 2 * world_size:
-            raise ValueError(
-                f"{name}: data-parallel training over {world_size} ranks needs batch_size >= "
-                f"{2 * world_size} (at least 2 rows per rank and minibatch); got batch_size={batch_size} "
-                f"and {ctx.X.shape[0]} samples."
-            )
         # The fit's generator (same seed on every rank) now only shuffles, so
         # the epochs' permutations are those of a single-process fit. Noise
         # and dropout get per-rank streams, as rows of one large batch would.

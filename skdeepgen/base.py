@@ -37,7 +37,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._distributed import resolve_training_device, shared_seed, world
+from ._distributed import check_batch_for_ranks, resolve_training_device, shared_seed, world
 from ._runtime import (
     PRECISIONS,
     autocast,
@@ -175,6 +175,7 @@ class BaseDeepModel(BaseEstimator):
             X, _ = self._validate_X(X, reset=True)
             y = self._fit_targets(X, y)
             self._check_params(X)
+            check_batch_for_ranks(self.batch_size, X.shape[0], type(self).__name__)
             device = resolve_training_device(resolve_device(self.device), self.device)
             dtype = resolve_precision(self.precision, device)
             seed = shared_seed(resolve_seed(self.random_state), device)
