@@ -128,7 +128,10 @@ def test_history_records_the_players_losses(fitted):
 
 def test_clusters_blobs():
     X, y = make_blobs(600, centers=3, n_features=5, random_state=0)
-    model = AMMClustering(3, latent_dim=4, max_epochs=40, batch_size=50, random_state=0).fit(X)
+    # A light penalty: with the MNIST penalty of 10 the same fit gave 0.905 with 2 torch threads and
+    # 0.79 with 1 (GAN runs amplify the thread count's rounding); with 1 it gave 1.0 under both.
+    model = AMMClustering(3, latent_dim=4, gradient_penalty=1.0, max_epochs=40, batch_size=50,
+                          random_state=0).fit(X)
     assert clustering_accuracy(y, model.labels_) > 0.9
 
 
