@@ -42,7 +42,9 @@ class TrainContext:
         ``torch.bfloat16`` under bf16 precision, None for fp32.
     generator : torch.Generator
         CPU generator seeded from ``random_state``; the only source of
-        randomness for minibatch order and model-side sampling.
+        randomness for minibatch order and model-side sampling. In a
+        data-parallel fit, the training loop replaces it by a per-rank
+        generator for model-side sampling (the shuffle keeps the shared one).
     rng : numpy.random.RandomState
         Seeded numpy generator for scikit-learn calls (K-means inits, ...).
     X : numpy.ndarray
