@@ -93,6 +93,20 @@ class TrainContext:
         """Uniform [0, 1) draws from the fit's generator, on the device."""
         return torch.rand(*shape, generator=self.generator).to(self.device)
 
+    def categorical(self, proba, n=None):
+        """Categories drawn by inverse CDF from the fit's generator.
+
+        ``proba`` is either (n, K), one distribution per row, or (K,), one
+        distribution shared by ``n`` draws. ``torch.multinomial`` cannot take
+        the fit's CPU generator for rows on a GPU, hence the inverse CDF.
+        """
+        cdf = proba.float().cumsum(dim=-1)
+        if cdf.ndim == 1:
+            cdf = cdf[None, :]
+        else:
+            n = cdf.shape[0]
+        return (cdf < self.rand(n, 1)).sum(dim=1).clamp(max=cdf.shape[1] - 1)
+
 
 class Batcher:
     """Seeded minibatches over a float32 array.

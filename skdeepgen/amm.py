@@ -220,14 +220,9 @@ class _BaseAMM(BaseDeepModel):
     def _step_schedule(self):
         return [("discriminator", 1), ("generator", 1)]
 
-    def _draw_components(self, ctx, n):
-        """n components from the prior p(y), by inverse CDF from the fit's generator."""
-        cdf = ctx.module.log_prior.exp().cumsum(dim=0)
-        return (cdf[None, :] < ctx.rand(n, 1)).sum(dim=1).clamp(max=cdf.shape[0] - 1)
-
     def _synthesized(self, ctx, n):
         """A batch of synthesised triples (G_x(y, z), y, z) with y ~ p(y), z ~ p(z | y)."""
-        onehot = F.one_hot(self._draw_components(ctx, n), self._n_components()).float()
+        onehot = F.one_hot(ctx.categorical(ctx.module.log_prior.exp(), n), self._n_components()).float()
         x, z = ctx.module.synthesize(onehot, ctx.randn(n, self.latent_dim))
         return x, onehot, z
 

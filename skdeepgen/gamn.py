@@ -44,7 +44,7 @@ from .base import BaseDeepModel
 from .kernels import check_bandwidths, mmd2
 from .networks import Standardize, check_layer_sizes, make_mlp, resolve_output_activation
 
-__all__ = ["GAMNGenerator", "REGULARIZATIONS", "PRIORS"]
+__all__ = ["GAMNGenerator", "REGULARIZATIONS", "PRIORS", "mmd"]
 
 #: Regularisers of the mapper: the paper's eqs. 7, 8, 9 and its "classical L2".
 REGULARIZATIONS = ("gp", "l1", "l2", "l2_all")
@@ -61,7 +61,21 @@ _MMD2_FLOOR = 1e-12
 
 
 def mmd(x, y, bandwidths):
-    """The paper's L_MMD (eq. 4): sqrt of the biased MMD^2 with a Gaussian mixture kernel."""
+    """The paper's L_MMD (eq. 4): the square root of the biased MMD^2.
+
+    Parameters
+    ----------
+    x, y : torch.Tensor of shape (n, d) and (m, d)
+        The two samples (computed in float32).
+    bandwidths : "median" or tuple of float
+        Variances of the Gaussian kernels summed (see :func:`skdeepgen.kernels.mmd2`).
+
+    Returns
+    -------
+    mmd : torch.Tensor of shape ()
+        Differentiable; MMD^2 is floored at 1e-12 first, where the square
+        root's gradient would be infinite.
+    """
     return mmd2(x.float(), y.float(), kernel="gaussian", bandwidths=bandwidths).clamp_min(_MMD2_FLOOR).sqrt()
 
 

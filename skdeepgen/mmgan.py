@@ -415,9 +415,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         """One cluster per row: from the rows of `proba` (p_E(y | x_r)), or uniformly when it is None."""
         if proba is None:
             return torch.randint(self.n_clusters, (n,), generator=ctx.generator).to(ctx.device)
-        # Inverse-CDF draw from the seeded generator (torch.multinomial cannot take a CPU generator for GPU rows).
-        below = proba.float().cumsum(dim=1) < ctx.rand(n, 1)
-        return below.sum(dim=1).clamp(max=self.n_clusters - 1)
+        return ctx.categorical(proba)
 
     def _adversarial_losses(self, real, fake, real_clusters, fake_clusters):
         """(discriminator loss, generator loss) of B1 for the configured loss."""

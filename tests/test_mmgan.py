@@ -19,6 +19,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from torch.nn import functional as F
 
 from skdeepgen import MMGANClustering
+from skdeepgen._training import TrainContext
 from skdeepgen.metrics import scorers
 from skdeepgen.mmgan import MIN_STD, cube_vertices
 
@@ -117,7 +118,7 @@ def test_sgan_and_rsgan_losses(loss):
 
 
 class _Ctx:
-    """The two sources of randomness _draw_clusters reads from a TrainContext."""
+    """What _draw_clusters reads from a TrainContext: its generator, rand and categorical."""
 
     def __init__(self, seed=0):
         self.generator = torch.Generator().manual_seed(seed)
@@ -125,6 +126,8 @@ class _Ctx:
 
     def rand(self, *shape):
         return torch.rand(*shape, generator=self.generator)
+
+    categorical = TrainContext.categorical
 
 
 def test_paired_clusters_are_drawn_from_the_encoder_posterior():
