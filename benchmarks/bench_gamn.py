@@ -37,15 +37,13 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 
-import joblib
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import DATA_HOME, machine, peak_rss_mb, write_json  # noqa: E402
+from _common import classifier_and_data, generation_report, machine, peak_rss_mb, write_json  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 #: Toy models: name -> (estimator parameters, batch size).
@@ -138,35 +136,6 @@ def merge(args):
     result["summary"] = summarise(result["runs"])
     write_json(os.path.join(RESULTS, args.out), result)
     print(json.dumps(result["summary"], indent=1), file=sys.stderr)
-
-
-def classifier_and_data():
-    from sklearn.neural_network import MLPClassifier
-
-    from skdeepgen.datasets import fetch_mnist
-
-    X_train, y_train = fetch_mnist(data_home=DATA_HOME, subset="train", return_X_y=True)
-    X_test, y_test = fetch_mnist(data_home=DATA_HOME, subset="test", return_X_y=True)
-    start = time.perf_counter()
-    cache = os.path.join(tempfile.gettempdir(), "skdeepgen_bench_mnist_mlp.joblib")
-    if os.path.exists(cache):  # the same deterministic fit, kept between the script's modes
-        clf = joblib.load(cache)
-    else:
-        clf = MLPClassifier((512,), max_iter=30, early_stopping=True, random_state=0).fit(X_train, y_train)
-        joblib.dump(clf, cache)
-    info = {"classifier": "MLPClassifier((512,), max_iter=30, early_stopping=True, random_state=0)",
-            "test_accuracy": float(clf.score(X_test, y_test)), "seconds": time.perf_counter() - start}
-    print(json.dumps(info), file=sys.stderr, flush=True)
-    return clf, info, np.vstack([X_train, X_test]), X_test
-
-
-def generation_report(samples, clf):
-    from skdeepgen.metrics import inception_score
-
-    score, std = inception_score(samples, clf, n_splits=10)
-    counts = np.bincount(clf.predict(samples).astype(int), minlength=10)
-    return {"inception_score": [score, std], "digit_frequency": (counts / counts.sum()).tolist(),
-            "digits_present": int((counts > 0).sum())}
 
 
 def mnist(args):

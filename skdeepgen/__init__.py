@@ -6,6 +6,7 @@ is there and is used on a CPU without one.
 """
 
 from ._training import TrainingDivergedError
+from .aim import AIMEncoder
 from .amm import AMMClustering, SAMMClassifier
 from .autoencoder import Autoencoder
 from .dec import DECClustering, IDECClustering
@@ -16,5 +17,6 @@ from .vae import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AMMClustering", "Autoencoder", "DECClustering", "GAMNGenerator", "IDECClustering", "JGMMNClustering",
-           "MMGANClustering", "SAMMClassifier", "TrainingDivergedError", "VariationalAutoencoder", "__version__"]
+__all__ = ["AIMEncoder", "AMMClustering", "Autoencoder", "DECClustering", "GAMNGenerator", "IDECClustering",
+           "JGMMNClustering", "MMGANClustering", "SAMMClassifier", "TrainingDivergedError", "VariationalAutoencoder",
+           "__version__"]

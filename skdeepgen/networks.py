@@ -5,8 +5,9 @@ connected layers.  This module builds them and validates their sizes:
 
 - :func:`make_mlp` builds a :class:`torch.nn.Sequential` multilayer
   perceptron from a tuple of layer widths;
-- :func:`make_conv_encoder` and :func:`make_conv_decoder` build the small
-  DCGAN-style convolutional networks of the GAN papers for image rows;
+- :func:`make_conv_encoder`, :func:`make_conv_features` and
+  :func:`make_conv_decoder` build the small DCGAN-style convolutional
+  networks of the GAN papers for image rows;
 - :func:`check_layer_sizes` validates user-given hidden-layer tuples such as
   ``encoder_layers=(500, 500, 2000)`` with messages naming the parameter;
 - :func:`init_weights` applies the N(0, 0.02) initialization of the GAN
@@ -47,6 +48,7 @@ __all__ = [
     "init_weights",
     "make_conv_decoder",
     "make_conv_encoder",
+    "make_conv_features",
     "make_mlp",
     "mlp_flops",
     "resolve_output_activation",
@@ -369,6 +371,58 @@ def check_image_shape(image_shape, n_features, param_name="image_shape"):
     return shape
 
 
+def _conv_stack(image_shape, channels, act, batch_norm):
+    """``Unflatten -> [Conv(4x4, stride 2) -> (BN) -> act] * k -> Flatten`` layers and their output width."""
+    c, h, w = image_shape
+    layers = [nn.Unflatten(1, (c, h, w))]
+    for i, (n_in, n_ch) in enumerate(zip((c, *channels[:-1]), channels)):
+        layers.append(nn.Conv2d(n_in, n_ch, 4, stride=2, padding=1))
+        if batch_norm and i > 0:  # DCGAN: no normalisation on the discriminator's input layer
+            layers.append(nn.BatchNorm2d(n_ch))
+        layers.append(act())
+    scale = 2 ** len(channels)
+    layers.append(nn.Flatten())
+    return layers, channels[-1] * (h // scale) * (w // scale)
+
+
+def make_conv_features(image_shape, channels=(64, 128), activation="leaky_relu", batch_norm=False):
+    """The convolutional trunk of a discriminator: flat image rows to flat feature maps.
+
+    ``Conv(4x4, stride 2) -> [BN] -> act`` for each entry of `channels` (each
+    halves the height and width; no batch normalisation on the first, as in
+    DCGAN), then ``Flatten``: AIM's ``D_feature`` for MNIST (64 and 128
+    channels, batch normalisation on the second).
+
+    Parameters
+    ----------
+    image_shape : tuple of 3 int
+        ``(channels, height, width)`` of the input; rows arrive flat.
+    channels : tuple of int, default=(64, 128)
+        Output channels of the convolutions.
+    activation : str, default="leaky_relu"
+        Activation after each convolution (as in :func:`make_mlp`).
+    batch_norm : bool, default=False
+        Batch normalisation after every convolution but the first.
+
+    Returns
+    -------
+    net : torch.nn.Sequential
+        Maps ``(n, prod(image_shape))`` to ``(n, n_out)``.
+    n_out : int
+        ``channels[-1] * (height / 2^k) * (width / 2^k)`` for k convolutions.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdeepgen.networks import make_conv_features
+    >>> net, n_out = make_conv_features((1, 28, 28), batch_norm=True)
+    >>> n_out, net(torch.zeros(2, 784)).shape
+    (6272, torch.Size([2, 6272]))
+    """
+    layers, n_out = _conv_stack(image_shape, channels, _resolve_activation(activation, "activation"), batch_norm)
+    return nn.Sequential(*layers), n_out
+
+
 def make_conv_encoder(image_shape, n_out, channels=(64, 128), hidden=1024, activation="leaky_relu"):
     """A convolutional network from flat image rows to ``n_out`` values.
 
@@ -395,14 +449,9 @@ def make_conv_encoder(image_shape, n_out, channels=(64, 128), hidden=1024, activ
     net : torch.nn.Sequential
         Maps ``(n, prod(image_shape))`` to ``(n, n_out)``.
     """
-    c, h, w = image_shape
     act = _resolve_activation(activation, "activation")
-    layers = [nn.Unflatten(1, (c, h, w))]
-    for n_in, n_ch in zip((c, *channels[:-1]), channels):
-        layers += [nn.Conv2d(n_in, n_ch, 4, stride=2, padding=1), act()]
-    scale = 2 ** len(channels)
-    layers += [nn.Flatten(), nn.Linear(channels[-1] * (h // scale) * (w // scale), hidden), act(),
-               nn.Linear(hidden, n_out)]
+    layers, width = _conv_stack(image_shape, channels, act, batch_norm=False)
+    layers += [nn.Linear(width, hidden), act(), nn.Linear(hidden, n_out)]
     return nn.Sequential(*layers)
 
 

@@ -7,6 +7,7 @@ the API contract, not the model's quality.
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdeepgen import (
+    AIMEncoder,
     AMMClustering,
     Autoencoder,
     DECClustering,
@@ -36,6 +37,8 @@ ESTIMATORS = [
     GAMNGenerator(latent_dim=2, mapper_dim=2, generator_layers=(8,), mapper_layers=(8,), n_mapper=2, max_epochs=2,
                   batch_size=16, random_state=0),
     GAMNGenerator(latent_dim=2, mapper_dim=None, generator_layers=(8,), max_epochs=2, batch_size=16, random_state=0),
+    AIMEncoder(n_components=2, generator_layers=(8,), discriminator_layers=(8,), encoder_layers=(8,), max_epochs=2,
+               batch_size=16, random_state=0),
     # The labels' cross-entropy lets a 10-epoch fit pass check_classifiers_train's accuracy bar (0.83).
     SAMMClassifier(label_weight=1.0, latent_dim=2, encoder_layers=(16,), decoder_layers=(16,),
                    discriminator_layers=(16,), max_epochs=10, batch_size=16, learning_rate=5e-3, random_state=0),
