@@ -102,8 +102,7 @@ class AIMModule(nn.Module):
                                                batch_norm, output_activation)
 
             def features():
-                net, width = make_conv_features(image_shape, conv_channels, batch_norm=True)
-                return net, width
+                return make_conv_features(image_shape, conv_channels, batch_norm=True)
 
             self.d_features, width = features()
             self.d_head = make_mlp((width, _CONV_HIDDEN, 1), activation="leaky_relu", batch_norm=True)
