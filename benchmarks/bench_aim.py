@@ -46,7 +46,7 @@ from skdeepgen import AIMEncoder, Autoencoder  # noqa: E402
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 #: Grid settings of the reported runs (the defaults plus these).
 GRID_PARAMS = {"n_components": 2, "max_epochs": 60, "learning_rate": 5e-4, "learning_rate_schedule": "invscaling"}
-#: MNIST settings: name -> (class, parameters).
+#: MNIST settings of AIM (the defaults plus these), of the Autoencoder, and the models by name.
 MNIST_PARAMS = {"n_components": 32, "image_shape": (1, 28, 28), "max_epochs": 5}
 AE_PARAMS = {"n_components": 32, "output_activation": "sigmoid", "max_epochs": 20, "n_iter_no_change": None}
 MNIST_MODELS = {
