@@ -258,6 +258,8 @@ class AIMEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMode
         The networks' hidden layers ("auto" resolved).
     output_activation_ : str or None
         G's output activation ("auto" resolved).
+    image_shape_, conv_channels_, betas_ : tuple
+        The validated values of those parameters (``image_shape_`` None for MLPs).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
