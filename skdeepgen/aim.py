@@ -333,16 +333,12 @@ class AIMEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepMode
     def _check_params(self, X):
         self.betas_ = check_betas(self.betas)
         images = X.shape[1] >= _IMAGE_FEATURES
-
-        def layers(value, auto, name):
-            return auto if isinstance(value, str) else check_layer_sizes(value, name, min_length=1)
-
-        self.generator_layers_ = layers(self.generator_layers, (256, 512, 1024) if images else (128, 128, 128),
-                                        "generator_layers")
-        self.discriminator_layers_ = layers(self.discriminator_layers,
-                                            (1024, 512, 256) if images else (128, 128, 128), "discriminator_layers")
-        self.encoder_layers_ = (128,) if isinstance(self.encoder_layers, str) else check_layer_sizes(
-            self.encoder_layers, "encoder_layers")
+        self.generator_layers_ = check_layer_sizes(self.generator_layers, "generator_layers", min_length=1,
+                                                   auto=(256, 512, 1024) if images else (128, 128, 128))
+        self.discriminator_layers_ = check_layer_sizes(self.discriminator_layers, "discriminator_layers",
+                                                       min_length=1,
+                                                       auto=(1024, 512, 256) if images else (128, 128, 128))
+        self.encoder_layers_ = check_layer_sizes(self.encoder_layers, "encoder_layers", auto=(128,))
         self.image_shape_ = None if self.image_shape is None else check_image_shape(self.image_shape, X.shape[1])
         self.conv_channels_ = check_layer_sizes(self.conv_channels, "conv_channels", min_length=1)
         if self.image_shape_ is not None and self.gradient_penalty > 0:

@@ -184,9 +184,7 @@ class _BaseAMM(BaseDeepModel):
         auto = _auto_layers(X.shape[1])
         names = ("encoder_layers", "decoder_layers", "discriminator_layers")
         for name, default in zip(names, auto, strict=True):
-            value = getattr(self, name)
-            setattr(self, name + "_", default if isinstance(value, str) else check_layer_sizes(value, name,
-                                                                                               min_length=1))
+            setattr(self, name + "_", check_layer_sizes(getattr(self, name), name, min_length=1, auto=default))
         self.image_shape_ = None if self.image_shape is None else check_image_shape(self.image_shape, X.shape[1])
         self.conv_channels_ = check_layer_sizes(self.conv_channels, "conv_channels", min_length=1)
         self.output_activation_ = resolve_output_activation(self.output_activation, X)

@@ -262,10 +262,8 @@ class GAMNGenerator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepM
         self.betas_ = check_betas(self.betas)
         self.bandwidths_ = check_bandwidths(self.bandwidths, "bandwidths")
         auto = (512, 512, 512) if X.shape[1] >= _IMAGE_FEATURES else (128, 128, 128)
-        self.generator_layers_ = (auto if isinstance(self.generator_layers, str)
-                                  else check_layer_sizes(self.generator_layers, "generator_layers"))
-        self.mapper_layers_ = (auto if isinstance(self.mapper_layers, str)
-                               else check_layer_sizes(self.mapper_layers, "mapper_layers"))
+        self.generator_layers_ = check_layer_sizes(self.generator_layers, "generator_layers", auto=auto)
+        self.mapper_layers_ = check_layer_sizes(self.mapper_layers, "mapper_layers", auto=auto)
         self.output_activation_ = resolve_output_activation(self.output_activation, X)
         self.regularization_strength_ = float(_AUTO_STRENGTH[self.regularization]
                                               if self.regularization_strength == "auto"

@@ -371,13 +371,11 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
             )
         self.betas_ = check_betas(self.betas)
         auto_generator, auto_discriminator = _auto_layers(X.shape[1])
-
-        def layers(value, auto, name):
-            return auto if isinstance(value, str) else check_layer_sizes(value, name)
-
-        self.generator_layers_ = layers(self.generator_layers, auto_generator, "generator_layers")
-        self.discriminator_layers_ = layers(self.discriminator_layers, auto_discriminator, "discriminator_layers")
-        self.encoder_layers_ = layers(self.encoder_layers, self.discriminator_layers_, "encoder_layers")
+        self.generator_layers_ = check_layer_sizes(self.generator_layers, "generator_layers", auto=auto_generator)
+        self.discriminator_layers_ = check_layer_sizes(self.discriminator_layers, "discriminator_layers",
+                                                       auto=auto_discriminator)
+        self.encoder_layers_ = check_layer_sizes(self.encoder_layers, "encoder_layers",
+                                                 auto=self.discriminator_layers_)
         self.image_shape_ = None if self.image_shape is None else check_image_shape(self.image_shape, X.shape[1])
         self.conv_channels_ = check_layer_sizes(self.conv_channels, "conv_channels", min_length=1)
         self.output_activation_ = resolve_output_activation(self.output_activation, X)

@@ -82,7 +82,7 @@ _INIT_TYPES = (
 )
 
 
-def check_layer_sizes(sizes, param_name, *, min_length=0):
+def check_layer_sizes(sizes, param_name, *, min_length=0, auto=None):
     """Validate a sequence of layer widths.
 
     Parameters
@@ -96,6 +96,9 @@ def check_layer_sizes(sizes, param_name, *, min_length=0):
         ``"encoder_layers"``.
     min_length : int, default=0
         Minimum number of entries.
+    auto : tuple of int or None, default=None
+        What the string ``"auto"`` stands for (an estimator's data-dependent
+        default), returned as it is; None accepts no string.
 
     Returns
     -------
@@ -123,6 +126,8 @@ def check_layer_sizes(sizes, param_name, *, min_length=0):
     ...
     ValueError: encoder_layers must contain positive integers; got 0 at index 1 in (64, 0).
     """
+    if auto is not None and isinstance(sizes, str) and sizes == "auto":
+        return tuple(auto)
     if isinstance(sizes, np.ndarray):
         if sizes.ndim != 1:
             raise TypeError(
