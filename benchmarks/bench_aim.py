@@ -45,7 +45,10 @@ from skdeepgen import AIMEncoder, Autoencoder  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 #: Grid settings of the reported runs (the defaults plus these).
-GRID_PARAMS = {"n_components": 2, "max_epochs": 60, "learning_rate": 5e-4, "learning_rate_schedule": "invscaling"}
+GRID_PARAMS = {"n_components": 2, "max_epochs": 150, "learning_rate": 5e-4, "learning_rate_schedule": "invscaling",
+               "discriminator_layers": (256, 256, 256)}
+#: Epochs at which a grid fit's samples are scored on the way (the last one is the reported fit).
+GRID_CHECKPOINT_EVERY = 10
 #: MNIST settings of AIM (the defaults plus these), of the Autoencoder, and the models by name.
 MNIST_PARAMS = {"n_components": 32, "image_shape": (1, 28, 28), "max_epochs": 5}
 AE_PARAMS = {"n_components": 32, "output_activation": "sigmoid", "max_epochs": 20, "n_iter_no_change": None}
@@ -64,6 +67,33 @@ class PlainGAN(AIMEncoder):
         self.nll_weight_ = 0.0
 
 
+def with_curve(cls, centers, every):
+    """``cls`` scoring 2,500 samples every ``every`` epochs into ``curve_``.
+
+    The codes are the ones :meth:`AIMEncoder.sample` draws from the same
+    integer ``random_state``, so the last point equals the fitted model's
+    ``mode_coverage(model.sample(2500), ...)``.
+    """
+    from skdeepgen.metrics import mode_coverage
+
+    class Curve(cls):
+        def _on_epoch_end(self, ctx, record):
+            stop = super()._on_epoch_end(ctx, record)
+            if ctx.epoch % every == 0:  # ctx.epoch counts from 1
+                codes = np.random.RandomState(self.random_state).standard_normal((2500, self.n_components))
+                module = ctx.module
+                module.eval()
+                with torch.no_grad():
+                    rows = module.scaler.inverse(module.generator(torch.from_numpy(codes.astype(np.float32)))).numpy()
+                module.train()
+                modes, high_quality = mode_coverage(rows, centers, std=0.05)
+                self.curve_ = [*getattr(self, "curve_", []), [ctx.epoch, modes, high_quality]]
+            return stop
+
+    Curve.__name__ = cls.__name__
+    return Curve
+
+
 def _mean_std(values):
     return [float(np.mean(values)), float(np.std(values))]
 
@@ -78,26 +108,34 @@ def grid(args):
     for seed in args.seeds:
         X, _, centers = make_grid_gaussians(args.n_train, random_state=seed, return_centers=True)
         X_test, y_test = make_grid_gaussians(2500, random_state=1000 + seed)
-        for name, cls in (("aim", AIMEncoder), ("gan", PlainGAN)):
+        for name in args.models:
+            cls = with_curve({"aim": AIMEncoder, "gan": PlainGAN}[name], centers, GRID_CHECKPOINT_EVERY)
             start = time.perf_counter()
             model = cls(**GRID_PARAMS, random_state=seed).fit(X)
             entry = {"model": name, "seed": seed, "fit_seconds": time.perf_counter() - start}
             entry["modes"], entry["high_quality"] = mode_coverage(model.sample(2500), centers, std=0.05)
+            entry["curve"] = model.curve_  # [epoch, modes, high-quality share] every GRID_CHECKPOINT_EVERY epochs
             if name == "aim":
                 rec = model.inverse_transform(model.transform(X_test))
                 nearest = ((rec[:, None, :] - centers[None]) ** 2).sum(axis=2).argmin(axis=1)
                 entry["reconstruction_right_mode"] = float((nearest == y_test).mean())
             result["runs"].append(entry)
             print(json.dumps(entry), file=sys.stderr, flush=True)
-    summary = {}
-    for name in ("aim", "gan"):
-        runs = [r for r in result["runs"] if r["model"] == name]
-        summary[name] = {key: _mean_std([r[key] for r in runs])
-                         for key in ("modes", "high_quality", "reconstruction_right_mode", "fit_seconds")
-                         if key in runs[0]}
-    result["summary"] = summary
+            write_json(path, result)
+    result["summary"] = grid_summary(result["runs"])
     write_json(path, result)
-    print(json.dumps(summary, indent=1), file=sys.stderr)
+    print(json.dumps(result["summary"], indent=1), file=sys.stderr)
+
+
+def grid_summary(runs):
+    summary = {}
+    for name in dict.fromkeys(r["model"] for r in runs):
+        mine = [r for r in runs if r["model"] == name]
+        summary[name] = {"seeds": [r["seed"] for r in mine]}
+        summary[name].update({key: _mean_std([r[key] for r in mine])
+                              for key in ("modes", "high_quality", "reconstruction_right_mode", "fit_seconds")
+                              if key in mine[0]})
+    return summary
 
 
 def mnist_one(args):
@@ -168,10 +206,10 @@ def mnist_summary(runs):
 
 
 def merge(args):
-    """One MNIST result from parts run side by side (each with its own --out)."""
+    """One grid or MNIST result from parts run side by side (each with its own --out)."""
     parts = [json.load(open(os.path.join(RESULTS, name))) for name in args.parts]
     result = {**parts[0], "command": [p["command"] for p in parts], "runs": [r for p in parts for r in p["runs"]]}
-    result["summary"] = mnist_summary(result["runs"])
+    result["summary"] = (grid_summary if "n_train" in parts[0] else mnist_summary)(result["runs"])
     write_json(os.path.join(RESULTS, args.out), result)
     print(json.dumps(result["summary"], indent=1), file=sys.stderr)
 
@@ -182,6 +220,7 @@ def main():
     g = sub.add_parser("grid")
     g.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     g.add_argument("--n-train", type=int, default=100000)
+    g.add_argument("--models", nargs="+", default=["aim", "gan"], choices=["aim", "gan"])
     g.add_argument("--out")
     m = sub.add_parser("mnist")
     m.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -194,7 +233,7 @@ def main():
     o.add_argument("--samples-dir", default="/tmp")
     o.add_argument("--data-home", default=DATA_HOME)
     j = sub.add_parser("merge")
-    j.add_argument("parts", nargs="+", help="JSON files in results/ written by mnist")
+    j.add_argument("parts", nargs="+", help="JSON files in results/ written by grid or mnist")
     j.add_argument("--out", required=True)
     args = parser.parse_args()
     {"grid": grid, "mnist": mnist, "mnist-one": mnist_one, "merge": merge}[args.mode](args)
