@@ -4,7 +4,8 @@ Usage (from the project root, MNIST files in ../shared/data)::
 
     python benchmarks/bench_aim.py grid --seeds 0 1 2     # -> results/aim_grid.json
     python benchmarks/bench_aim.py mnist --seeds 0 1 2    # -> results/aim_mnist.json
-    python benchmarks/bench_aim.py merge a.json b.json --out aim_mnist.json   # MNIST runs made in parts
+    python benchmarks/bench_aim.py grid --seeds 0 --models aim --out p1.json   # one part of a run
+    python benchmarks/bench_aim.py merge a.json b.json --out aim_mnist.json   # grid or MNIST runs made in parts
 
 Grid (Dumoulin et al.'s and VEEGAN's 25 Gaussians: means on
 {-4, -2, 0, 2, 4}^2, standard deviation 0.05): ``--n-train`` training rows
@@ -14,7 +15,8 @@ term switched off: ``PlainGAN`` below). Reported: modes captured and the
 share of high-quality samples (:func:`skdeepgen.metrics.mode_coverage`,
 within 3 standard deviations of the nearest mean) of 2,500 samples (VEEGAN's
 count), and for AIM the share of 2,500 held-out rows whose reconstruction
-G(mu(x)) lands nearest their own mode.
+G(mu(x)) lands nearest their own mode; the same 2,500 codes are also scored
+every ``GRID_CHECKPOINT_EVERY`` epochs during the fit (``curve``).
 
 MNIST: each model fits on the 60,000 training rows in [0, 1]: AIM and AIM-
 (``covariance_type="identity"``) with ``MNIST_PARAMS`` and the project's
