@@ -83,11 +83,10 @@ def with_curve(cls, centers, every):
             stop = super()._on_epoch_end(ctx, record)
             if ctx.epoch % every == 0:  # ctx.epoch counts from 1
                 codes = np.random.RandomState(self.random_state).standard_normal((2500, self.n_components))
-                module = ctx.module
-                module.eval()
-                with torch.no_grad():
-                    rows = module.scaler.inverse(module.generator(torch.from_numpy(codes.astype(np.float32)))).numpy()
-                module.train()
+                # The shell's batched inference on the module being trained (eval mode, then back), as in
+                # inverse_transform.
+                rows = self._forward_array(lambda m, b: m.scaler.inverse(m.generator(b).float()),
+                                           codes.astype(np.float32), module=ctx.module)
                 modes, high_quality = mode_coverage(rows, centers, std=0.05)
                 self.curve_ = [*getattr(self, "curve_", []), [ctx.epoch, modes, high_quality]]
             return stop
