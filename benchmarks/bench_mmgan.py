@@ -6,6 +6,7 @@ Usage (from the project root, MNIST files in ../shared/data)::
     python benchmarks/bench_mmgan.py mnist --seeds 0 1 2              # the default loss (crasgan)
     python benchmarks/bench_mmgan.py mnist --seeds 0 --no-pairing --out mmgan_mnist_no_pairing.json
     python benchmarks/bench_mmgan.py one --seed 0                      # one MNIST seed, JSON on stdout
+    python benchmarks/bench_mmgan.py trace --seed 0 --params '{"init_std": 0.1}' --out mmgan_trace_std01.json
 
 Moons: ``make_moons(n_samples, noise, random_state=0)`` (defaults 2,000 rows,
 noise 0.1), every loss fitted with each seed, and KMeans (n_init=10) on the
@@ -17,6 +18,17 @@ on the raw pixels (n_init=10) and ``MMGANClustering(10, ...)`` with the
 parameters in ``--params`` on the same 70,000 rows in [0, 1]. ``--no-pairing``
 sets ``pairing=False`` (the paper's Table 2 ablation). Results:
 ``benchmarks/results/mmgan_moons.json`` and ``mmgan_mnist.json`` (or ``--out``).
+
+Trace (a diagnosis of the MNIST runs, one seed): the same MNIST fit, and
+after every epoch two views of the model. E on real rows: ACC, NMI, ARI and
+cluster sizes of argmax p_E on a fixed draw of ``--trace-rows`` rows
+(default 10,000). G's own clusters: 200 rows generated from each cluster
+(fixed noise) are labelled by the benchmarks' MNIST classifier
+(``_common.classifier_and_data``; test accuracy 0.98), giving each cluster's
+purity (share of its most frequent digit), its dominant digit, the number of
+distinct digits the K clusters stand for, and E's accuracy on those fakes.
+A clustering of real digits can only be as good as the digits G's clusters
+stand for and as E's transfer from fakes to real rows.
 """
 
 import argparse
@@ -94,6 +106,52 @@ def one(args):
     print(json.dumps(out), flush=True)
 
 
+def trace(args):
+    torch.set_flush_denormal(True)
+    from _common import classifier_and_data
+
+    from skdeepgen import MMGANClustering
+    from skdeepgen.metrics import purity_score
+
+    clf, clf_info, _, _ = classifier_and_data()
+    X, y = load("mnist")
+    params = {**MNIST_PARAMS, **json.loads(args.params)}
+    rows = np.random.RandomState(0).permutation(len(X))[:args.trace_rows]
+    K, per = 10, 200
+    clusters = np.repeat(np.arange(K), per)
+    noise = np.random.RandomState(1).standard_normal((K * per, params.get("latent_dim", 10))).astype(np.float32)
+    inputs = np.hstack([np.eye(K, dtype=np.float32)[clusters], noise])
+    epochs = []
+
+    class Traced(MMGANClustering):
+        def _on_epoch_end(self, ctx, record):
+            module = ctx.module
+            labels = self._forward_array(self._cluster_proba, X[rows], module=module).argmax(1)
+            fakes = self._forward_array(self._generate, inputs, module=module)
+            fake_labels = self._forward_array(self._cluster_proba, fakes, module=module).argmax(1)
+            digits = clf.predict(fakes).astype(int)
+            per_cluster = [np.bincount(digits[clusters == k], minlength=10) for k in range(K)]
+            entry = {"epoch": ctx.epoch, **_report(y[rows], labels),
+                     "real_cluster_sizes": np.bincount(labels, minlength=K).tolist(),
+                     "generated_purity": float(purity_score(digits, clusters)),
+                     "generated_dominant_digit": [int(c.argmax()) for c in per_cluster],
+                     "generated_distinct_digits": len({int(c.argmax()) for c in per_cluster}),
+                     "encoder_accuracy_on_fakes": float((fake_labels == clusters).mean()),
+                     **{k: v for k, v in record.items() if k != "epoch"}}
+            epochs.append(entry)
+            print(json.dumps(entry), file=sys.stderr, flush=True)
+            return False
+
+    start = time.perf_counter()
+    model = Traced(10, precision=args.precision, random_state=args.seed, **params).fit(X)
+    result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "seed": args.seed,
+              "params": params, "classifier": clf_info, "trace_rows": len(rows), "fit_seconds":
+              time.perf_counter() - start, "final_all_rows": _report(y, model.labels_), "epochs": epochs,
+              "peak_rss_mb": peak_rss_mb()}
+    os.makedirs(RESULTS, exist_ok=True)
+    write_json(os.path.join(RESULTS, args.out or "mmgan_trace.json"), result)
+
+
 def mnist(args):
     path = os.path.join(RESULTS, args.out or "mmgan_mnist.json")
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "precision": args.precision,
@@ -118,7 +176,7 @@ def mnist(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("moons", "mnist", "one"))
+    parser.add_argument("mode", choices=("moons", "mnist", "one", "trace"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--losses", nargs="+", default=["sgan", "rsgan", "crasgan"])
@@ -127,9 +185,10 @@ def main():
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--params", default="{}", help="JSON dict of extra MMGANClustering parameters")
     parser.add_argument("--no-pairing", action="store_true", help="pairing=False (MNIST)")
+    parser.add_argument("--trace-rows", type=int, default=10000, help="real rows scored each epoch (trace)")
     parser.add_argument("--out", default=None, help="file name under benchmarks/results")
     args = parser.parse_args()
-    {"moons": moons, "mnist": mnist, "one": one}[args.mode](args)
+    {"moons": moons, "mnist": mnist, "one": one, "trace": trace}[args.mode](args)
 
 
 if __name__ == "__main__":
