@@ -117,10 +117,6 @@ def trace(args):
     X, y = load("mnist")
     params = {**MNIST_PARAMS, **json.loads(args.params)}
     rows = np.random.RandomState(0).permutation(len(X))[:args.trace_rows]
-    K, per = 10, 200
-    clusters = np.repeat(np.arange(K), per)
-    noise = np.random.RandomState(1).standard_normal((K * per, params.get("latent_dim", 10))).astype(np.float32)
-    inputs = np.hstack([np.eye(K, dtype=np.float32)[clusters], noise])
     epochs = []
 
     class Traced(MMGANClustering):
@@ -130,20 +126,26 @@ def trace(args):
             fakes = self._forward_array(self._generate, inputs, module=module)
             fake_labels = self._forward_array(self._cluster_proba, fakes, module=module).argmax(1)
             digits = clf.predict(fakes).astype(int)
-            per_cluster = [np.bincount(digits[clusters == k], minlength=10) for k in range(K)]
+            dominant = [int(np.bincount(digits[clusters == k], minlength=10).argmax()) for k in range(K)]
             entry = {"epoch": ctx.epoch, **_report(y[rows], labels),
                      "real_cluster_sizes": np.bincount(labels, minlength=K).tolist(),
                      "generated_purity": float(purity_score(digits, clusters)),
-                     "generated_dominant_digit": [int(c.argmax()) for c in per_cluster],
-                     "generated_distinct_digits": len({int(c.argmax()) for c in per_cluster}),
+                     "generated_dominant_digit": dominant,
+                     "generated_distinct_digits": len(set(dominant)),
                      "encoder_accuracy_on_fakes": float((fake_labels == clusters).mean()),
                      **{k: v for k, v in record.items() if k != "epoch"}}
             epochs.append(entry)
             print(json.dumps(entry), file=sys.stderr, flush=True)
             return False
 
+    model = Traced(10, precision=args.precision, random_state=args.seed, **params)
+    # 200 fakes per cluster from fixed noise, in the (one-hot, noise) layout of the model's generator input.
+    K, per = model.n_clusters, 200
+    clusters = np.repeat(np.arange(K), per)
+    noise = np.random.RandomState(1).standard_normal((K * per, model.latent_dim)).astype(np.float32)
+    inputs = np.hstack([np.eye(K, dtype=np.float32)[clusters], noise])
     start = time.perf_counter()
-    model = Traced(10, precision=args.precision, random_state=args.seed, **params).fit(X)
+    model.fit(X)
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "seed": args.seed,
               "params": params, "classifier": clf_info, "trace_rows": len(rows), "fit_seconds":
               time.perf_counter() - start, "final_all_rows": _report(y, model.labels_), "epochs": epochs,
