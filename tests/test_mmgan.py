@@ -188,6 +188,45 @@ def test_gradient_penalty_enters_the_discriminator_loss(moons):
     assert "discriminator_penalty" not in small(max_epochs=1).fit(moons[0]).history_[-1]
 
 
+def test_balance_is_the_divergence_of_the_mean_posterior_from_uniform(moons, monkeypatch):
+    seen = []
+    original = MMGANClustering._training_step
+
+    def spy(self, ctx, batch, step_name):
+        out = original(self, ctx, batch, step_name)
+        if step_name == "generator":
+            with torch.no_grad():
+                marginal = self._cluster_proba(ctx.module, batch).mean(dim=0)
+            expected = np.log(self.n_clusters) + float(torch.sum(marginal * torch.log(marginal)))
+            seen.append((float(out["balance"]), expected))
+            ctx.module.zero_grad(set_to_none=True)
+            out["balance"].backward(retain_graph=True)
+            # Real rows do not depend on G: the term trains E alone.
+            assert all(p.grad is None for p in ctx.module.generator.parameters())
+            assert all(p.grad is None for p in ctx.module.discriminator.parameters())
+            assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in ctx.module.encoder.parameters())
+            ctx.module.zero_grad(set_to_none=True)
+        return out
+
+    monkeypatch.setattr(MMGANClustering, "_training_step", spy)
+    model = small(3, balance=2.0, max_epochs=1).fit(moons[0])
+    assert seen and all(got == pytest.approx(want, abs=1e-5) and got >= -1e-6 for got, want in seen)
+    record = model.history_[-1]
+    assert record["generator_loss"] == pytest.approx(
+        record["generator_adversarial"] + record["generator_encoder"] + 2.0 * record["generator_balance"], rel=1e-4)
+    monkeypatch.undo()
+    assert "generator_balance" not in small(max_epochs=1).fit(moons[0]).history_[-1]
+
+
+def test_balance_spreads_the_real_rows_over_the_clusters():
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(300, centers=[[0, 0], [4, 0], [0, 4]], cluster_std=0.5, random_state=0)
+    largest = {b: np.bincount(small(3, balance=b, max_epochs=4).fit(X).labels_, minlength=3).max()
+               for b in (0.0, 5.0)}
+    assert largest[5.0] < largest[0.0]
+
+
 def test_convolutional_networks_for_images():
     from sklearn.datasets import load_digits
 
@@ -290,6 +329,7 @@ def test_every_loss_and_bf16_fit(moons, loss):
         (dict(n_clusters=300), "n_clusters=300"),
         (dict(alpha=0.0), "alpha"),
         (dict(alpha=-1.0), "alpha"),
+        (dict(balance=-0.5), "balance"),
         (dict(init_std=1.5), "init_std"),
         (dict(init_std=0.05), "init_std"),
         (dict(betas=(0.5,)), "betas"),
