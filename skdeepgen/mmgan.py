@@ -20,8 +20,8 @@ The algorithm, as the model's hooks run it (the paper's Algorithm 1):
 4. the generator G (with mu and sigma) and the encoder E take one joint Adam
    step on the adversarial loss of B1 plus ``alpha`` times the encoder's
    cross-entropy on B2, -log p_E(y_p | G(z, y_p)) (plus, optionally,
-   ``balance`` times the divergence of E's mean posterior over the real
-   rows from the uniform prior).
+   ``balance`` times log K minus the mutual information between the real
+   rows and E's clusters).
 
 The adversarial loss is SGAN, RSGAN (pairs compared one to one) or the
 paper's conditional RaSGAN, where each real is compared with the average fake
@@ -202,15 +202,16 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
     alpha : float, default=1.0
         Weight of the encoder's cross-entropy on generated rows (B2).
     balance : float, default=0.0
-        Weight of a term that holds E's clusters of the real rows to the
-        uniform prior: KL(mean_r p_E(. | x_r) || 1/K) = log K - H(mean_r
-        p_E(. | x_r)) over each minibatch of real rows, added to the
-        generator and encoder's loss (it trains E only: real rows do not
-        depend on G). 0 is the paper's model. Not in the paper: E learns
-        from generated rows only, and on MNIST it sent a quarter of the real
-        rows to one of ten clusters whose generated rows were almost all
-        ones (``docs/mmgan.md``). If G matches the data and E is right, E's
-        mean posterior over the data is the prior, which this term asks for.
+        Weight of a term that asks E to spread the real rows evenly over the
+        clusters and assign each one confidently: log K - I(x_r; y), the
+        divergence KL(mean_r p_E(. | x_r) || 1/K) plus the mean entropy of
+        p_E(. | x_r), over each minibatch of real rows (the mutual
+        information of RIM and IMSAT). It is added to the generator and
+        encoder's loss and trains E only: real rows do not depend on G. 0 is
+        the paper's model. Not in the paper: E learns from generated rows
+        only, and on MNIST it sent over a quarter of the real rows to one of
+        ten clusters (``docs/mmgan.md``). The divergence alone is met by a
+        uniform p_E on every real row, hence the entropy.
     init_std : float, default=0.5
         Initial standard deviation of every latent cluster, in [0.1, 1].
     generator_layers : tuple of int or "auto", default="auto"
@@ -460,8 +461,8 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
             return {"loss": d_loss + self.gradient_penalty * penalty, "adversarial": d_loss, "penalty": penalty}
         with frozen(module.discriminator):
             with torch.set_grad_enabled(self.balance > 0):
-                p_r_grad = F.softmax(module.encoder_logits(x_r), dim=1)
-            p_r = p_r_grad.detach()
+                log_p_r = F.log_softmax(module.encoder_logits(x_r), dim=1)
+            p_r = log_p_r.detach().exp()
             y_r = p_r.argmax(dim=1)
             y_f = self._draw_clusters(ctx, p_r if self._paired(ctx) else None, m)
             onehot_f = F.one_hot(y_f, K).to(noise.dtype)
@@ -476,8 +477,11 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
             encoder = F.cross_entropy(module.encoder_logits(x_p), y_p)   # -log p_E(y_p | G(z, y_p)) on B2
         losses = {"loss": adversarial + self.alpha * encoder, "adversarial": adversarial, "encoder": encoder}
         if self.balance > 0:
-            marginal = p_r_grad.mean(dim=0)
-            balance = math.log(K) + torch.sum(marginal * torch.log(marginal.clamp_min(1e-12)))
+            # log K - I(x_r; y) = KL(mean p_E || uniform) + mean H(p_E): balanced and confident on real rows.
+            posterior = log_p_r.exp()
+            marginal = posterior.mean(dim=0)
+            divergence = math.log(K) + torch.sum(marginal * torch.log(marginal.clamp_min(1e-12)))
+            balance = divergence - torch.sum(posterior * log_p_r, dim=1).mean()
             losses.update(loss=losses["loss"] + self.balance * balance, balance=balance)
         return losses
 

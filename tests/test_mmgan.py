@@ -188,7 +188,7 @@ def test_gradient_penalty_enters_the_discriminator_loss(moons):
     assert "discriminator_penalty" not in small(max_epochs=1).fit(moons[0]).history_[-1]
 
 
-def test_balance_is_the_divergence_of_the_mean_posterior_from_uniform(moons, monkeypatch):
+def test_balance_is_log_k_minus_the_information_between_real_rows_and_clusters(moons, monkeypatch):
     seen = []
     original = MMGANClustering._training_step
 
@@ -196,8 +196,11 @@ def test_balance_is_the_divergence_of_the_mean_posterior_from_uniform(moons, mon
         out = original(self, ctx, batch, step_name)
         if step_name == "generator":
             with torch.no_grad():
-                marginal = self._cluster_proba(ctx.module, batch).mean(dim=0)
-            expected = np.log(self.n_clusters) + float(torch.sum(marginal * torch.log(marginal)))
+                posterior = self._cluster_proba(ctx.module, batch).double()
+            marginal = posterior.mean(dim=0)
+            information = float(-torch.sum(marginal * torch.log(marginal))
+                                + torch.sum(posterior * torch.log(posterior), dim=1).mean())
+            expected = np.log(self.n_clusters) - information
             seen.append((float(out["balance"]), expected))
             ctx.module.zero_grad(set_to_none=True)
             out["balance"].backward(retain_graph=True)
