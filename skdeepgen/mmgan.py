@@ -460,9 +460,12 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
             penalty = gradient_penalty(module.discriminator, x_r, x_f, generator=ctx.generator, center=0.0)
             return {"loss": d_loss + self.gradient_penalty * penalty, "adversarial": d_loss, "penalty": penalty}
         with frozen(module.discriminator):
-            with torch.set_grad_enabled(self.balance > 0):
+            if self.balance > 0:
                 log_p_r = F.log_softmax(module.encoder_logits(x_r), dim=1)
-            p_r = log_p_r.detach().exp()
+                p_r = log_p_r.detach().exp()
+            else:
+                with torch.no_grad():
+                    p_r = F.softmax(module.encoder_logits(x_r), dim=1)
             y_r = p_r.argmax(dim=1)
             y_f = self._draw_clusters(ctx, p_r if self._paired(ctx) else None, m)
             onehot_f = F.one_hot(y_f, K).to(noise.dtype)
