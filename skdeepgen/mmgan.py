@@ -462,7 +462,8 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         with frozen(module.discriminator):
             if self.balance > 0:
                 log_p_r = F.log_softmax(module.encoder_logits(x_r), dim=1)
-                p_r = log_p_r.detach().exp()
+                posterior = log_p_r.exp()
+                p_r = posterior.detach()
             else:
                 with torch.no_grad():
                     p_r = F.softmax(module.encoder_logits(x_r), dim=1)
@@ -481,7 +482,6 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         losses = {"loss": adversarial + self.alpha * encoder, "adversarial": adversarial, "encoder": encoder}
         if self.balance > 0:
             # log K - I(x_r; y) = KL(mean p_E || uniform) + mean H(p_E): balanced and confident on real rows.
-            posterior = log_p_r.exp()
             marginal = posterior.mean(dim=0)
             divergence = math.log(K) + torch.sum(marginal * torch.log(marginal.clamp_min(1e-12)))
             balance = divergence - torch.sum(posterior * log_p_r, dim=1).mean()
