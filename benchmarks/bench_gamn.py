@@ -4,8 +4,11 @@ Usage (from the project root, MNIST files in ../shared/data)::
 
     python benchmarks/bench_gamn.py toys --seeds 0 1 2          # -> results/gamn_toys.json
     python benchmarks/bench_gamn.py mnist --seeds 0             # -> results/gamn_mnist.json
+    python benchmarks/bench_gamn.py mnist --models gamn --params '{"max_epochs": 11}' --out gamn_mnist_long.json
     python benchmarks/bench_gamn.py robustness --seed 0         # -> results/gamn_robustness.json
     python benchmarks/bench_gamn.py merge a.json b.json --out gamn_toys.json   # toy runs made in parts
+    python benchmarks/bench_gamn.py toys --params '{"bandwidths": [0.0002, 0.001, 0.004, 0.016, 0.064, 0.25, 1],
+        "learning_rate": 0.001, "batch_norm": false}' --out gamn_toys_fine.json   # kernels that see the modes
 
 Toys (Gulrajani et al. 2017's toy sets at their scale, as GAMN uses them):
 the 8-Gaussian ring (radius 2 / 1.414, std 0.02 / 1.414), the 25-Gaussian
@@ -145,12 +148,14 @@ def mnist(args):
     path = os.path.join(RESULTS, args.out or "gamn_mnist.json")
     clf, info, X, X_test = classifier_and_data()
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "classifier": info,
-              "real_test_rows": generation_report(X_test, clf), "params": MNIST_PARAMS, "runs": []}
+              "real_test_rows": generation_report(X_test, clf), "params": MNIST_PARAMS,
+              "extra_params": json.loads(args.params), "runs": []}
     print(json.dumps(result["real_test_rows"]), file=sys.stderr, flush=True)
     for seed in args.seeds:
         for name in args.models:
             start = time.perf_counter()
-            model = GAMNGenerator(**MNIST_PARAMS[name], random_state=seed, verbose=1).fit(X)
+            model = GAMNGenerator(**{**MNIST_PARAMS[name], **json.loads(args.params)}, random_state=seed,
+                                  verbose=1).fit(X)
             seconds = time.perf_counter() - start
             samples = model.sample(10000)
             np.save(os.path.join(args.samples_dir, f"gamn_mnist_{name}_seed{seed}.npy"), samples[:100])
@@ -198,6 +203,7 @@ def main():
     m.add_argument("--seeds", type=int, nargs="+", default=[0])
     m.add_argument("--models", nargs="+", default=["gamn", "gmmn"], choices=["gamn", "gmmn"])
     m.add_argument("--samples-dir", default="/tmp")
+    m.add_argument("--params", default="{}", help="JSON of estimator parameters overriding MNIST_PARAMS")
     m.add_argument("--out")
     r = sub.add_parser("robustness")
     r.add_argument("--seed", type=int, default=0)
