@@ -92,7 +92,7 @@ def toys(args):
 
     path = os.path.join(RESULTS, args.out or "gamn_toys.json")
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "n_train": args.n_train,
-              "steps": args.steps, "params": json.loads(args.params), "runs": []}
+              "steps": args.steps, "params": args.params, "runs": []}
     held_out = toy_sets(2000, 12345)
     for seed in args.seeds:
         train = toy_sets(args.n_train, seed)
@@ -103,7 +103,7 @@ def toys(args):
                 params, batch = TOY_MODELS[model_name]
                 epochs = math.ceil(args.steps / (args.n_train // batch))
                 start = time.perf_counter()
-                model = GAMNGenerator(**{**params, **json.loads(args.params)}, batch_size=batch,
+                model = GAMNGenerator(**{**params, **args.params}, batch_size=batch,
                                       max_epochs=epochs, random_state=seed).fit(X)
                 seconds = time.perf_counter() - start
                 samples = model.sample(2000)
@@ -149,12 +149,12 @@ def mnist(args):
     clf, info, X, X_test = classifier_and_data()
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "classifier": info,
               "real_test_rows": generation_report(X_test, clf), "params": MNIST_PARAMS,
-              "extra_params": json.loads(args.params), "runs": []}
+              "extra_params": args.params, "runs": []}
     print(json.dumps(result["real_test_rows"]), file=sys.stderr, flush=True)
     for seed in args.seeds:
         for name in args.models:
             start = time.perf_counter()
-            model = GAMNGenerator(**{**MNIST_PARAMS[name], **json.loads(args.params)}, random_state=seed,
+            model = GAMNGenerator(**{**MNIST_PARAMS[name], **args.params}, random_state=seed,
                                   verbose=1).fit(X)
             seconds = time.perf_counter() - start
             samples = model.sample(10000)
@@ -197,13 +197,13 @@ def main():
     t.add_argument("--models", nargs="+", default=list(TOY_MODELS), choices=list(TOY_MODELS))
     t.add_argument("--n-train", type=int, default=20000)
     t.add_argument("--steps", type=int, default=1000, help="generator steps per fit")
-    t.add_argument("--params", default="{}", help="JSON of extra estimator parameters")
+    t.add_argument("--params", type=json.loads, default={}, help="JSON of extra estimator parameters")
     t.add_argument("--out")
     m = sub.add_parser("mnist")
     m.add_argument("--seeds", type=int, nargs="+", default=[0])
     m.add_argument("--models", nargs="+", default=["gamn", "gmmn"], choices=["gamn", "gmmn"])
     m.add_argument("--samples-dir", default="/tmp")
-    m.add_argument("--params", default="{}", help="JSON of estimator parameters overriding MNIST_PARAMS")
+    m.add_argument("--params", type=json.loads, default={}, help="JSON of estimator parameters overriding MNIST_PARAMS")
     m.add_argument("--out")
     r = sub.add_parser("robustness")
     r.add_argument("--seed", type=int, default=0)
