@@ -42,7 +42,15 @@ from ._training import check_betas, make_adam
 from .adversarial import frozen, gradient_penalty
 from .base import BaseDeepModel
 from .kernels import check_bandwidths, mmd2
-from .networks import Standardize, check_layer_sizes, make_mlp, resolve_output_activation
+from .networks import (
+    Standardize,
+    check_image_shape,
+    check_layer_sizes,
+    make_conv_decoder,
+    make_conv_features,
+    make_mlp,
+    resolve_output_activation,
+)
 
 __all__ = ["GAMNGenerator", "REGULARIZATIONS", "PRIORS", "mmd"]
 
@@ -56,6 +64,8 @@ PRIORS = ("uniform", "normal")
 _AUTO_STRENGTH = {"gp": 10.0, "l1": 1e-3, "l2": 1e-3, "l2_all": 1e-4}
 # From this many features "auto" networks are the paper's 512-unit ones (images).
 _IMAGE_FEATURES = 100
+# Width of the dense hidden layer of the convolutional networks (as in MMGAN and AMM).
+_CONV_HIDDEN = 512
 # Floor under MMD^2 before the square root: its gradient is infinite at 0.
 _MMD2_FLOOR = 1e-12
 
@@ -83,13 +93,25 @@ class GAMNModule(nn.Module):
     """Generator, optional mapper and the data standardisation."""
 
     def __init__(self, n_features, latent_dim, mapper_dim, generator_layers, mapper_layers, output_activation,
-                 batch_norm):
+                 batch_norm, image_shape=None, conv_channels=None):
         super().__init__()
         self.scaler = Standardize(n_features)
-        self.generator = make_mlp((latent_dim, *generator_layers, n_features), activation="relu",
-                                  batch_norm=batch_norm, output_activation=output_activation)
-        self.mapper = None if mapper_dim is None else make_mlp(
-            (n_features, *mapper_layers, mapper_dim), activation="relu", layer_norm=True)
+        if image_shape is None:
+            self.generator = make_mlp((latent_dim, *generator_layers, n_features), activation="relu",
+                                      batch_norm=batch_norm, output_activation=output_activation)
+            self.mapper = None if mapper_dim is None else make_mlp(
+                (n_features, *mapper_layers, mapper_dim), activation="relu", layer_norm=True)
+            return
+        # DCGAN-type networks, the paper's choice for images: a transposed-convolutional G and, for F,
+        # stride-2 convolutions then a layer-normalised dense layer (where "l1"/"l2" find their parameters).
+        self.generator = make_conv_decoder(latent_dim, image_shape, tuple(reversed(conv_channels)), _CONV_HIDDEN,
+                                           batch_norm, output_activation)
+        if mapper_dim is None:
+            self.mapper = None
+            return
+        features, width = make_conv_features(image_shape, conv_channels, "leaky_relu")
+        self.mapper = nn.Sequential(features, make_mlp((width, _CONV_HIDDEN, mapper_dim), activation="leaky_relu",
+                                                       layer_norm=True))
 
     def norm_parameters(self):
         """Parameters of the mapper's normalisation layers (eqs. 8-9)."""
@@ -139,6 +161,21 @@ class GAMNGenerator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepM
         normalisation, lift GMMN's share of samples within 3 std of a mode
         on the 8-Gaussian ring from about 1% to 12-14% in 1,000 steps and
         about 65% in 5,000).
+    image_shape : tuple of 3 int or None, default=None
+        ``(channels, height, width)`` of image rows (flat, in that order, as
+        MNIST's 784 pixels are for ``(1, 28, 28)``). G is then a
+        transposed-convolutional network and F a convolutional one, the
+        paper's DCGAN-type architecture for images: G is ``Linear(512) ->
+        Linear -> ConvTranspose`` layers
+        (:func:`skdeepgen.networks.make_conv_decoder`, batch normalisation
+        with ``batch_norm``), F is stride-2 ``Conv(4x4)`` layers with leaky
+        ReLU (:func:`skdeepgen.networks.make_conv_features`), then
+        ``Linear(512) -> LayerNorm -> leaky ReLU -> Linear(mapper_dim)``;
+        ``generator_layers`` and ``mapper_layers`` are ignored. Height and
+        width must be multiples of 4.
+    conv_channels : tuple of int, default=(32, 64)
+        Channels of F's stride-2 convolutions (G mirrors them), with
+        ``image_shape``.
     generator_layers : tuple of int or "auto", default="auto"
         Hidden layers of G (ReLU, batch normalisation). "auto": (512, 512,
         512), with the output layer the paper's 4-layer 512-unit MLP, for
@@ -193,7 +230,11 @@ class GAMNGenerator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepM
     output_activation_ : str or None
         G's output activation ("auto" resolved).
     generator_layers_, mapper_layers_ : tuple of int
-        The networks' hidden layers ("auto" resolved).
+        The networks' hidden layers ("auto" resolved; unused with ``image_shape``).
+    image_shape_ : tuple of 3 int or None
+        The validated ``image_shape``.
+    conv_channels_ : tuple of int
+        The validated ``conv_channels``.
     regularization_strength_, data_mmd_weight_ : float
         The values used ("auto" resolved).
     n_features_in_ : int
@@ -227,6 +268,8 @@ class GAMNGenerator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepM
         "regularization_strength": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "data_mmd_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "bandwidths": [StrOptions({"median"}), tuple, list],
+        "image_shape": [tuple, list, None],
+        "conv_channels": [tuple, list],
         "generator_layers": [tuple, list, StrOptions({"auto"})],
         "mapper_layers": [tuple, list, StrOptions({"auto"})],
         "output_activation": [StrOptions({"auto", "sigmoid"}), None],
@@ -239,8 +282,9 @@ class GAMNGenerator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepM
 
     def __init__(self, latent_dim=10, *, prior="uniform", mapper_dim=10, regularization="gp",
                  regularization_strength="auto", data_mmd_weight="auto", bandwidths="median",
-                 generator_layers="auto", mapper_layers="auto", output_activation="auto",
-                 batch_norm=True, n_mapper=5, n_generator=1, batch_size=256, max_epochs=100, learning_rate=1e-4,
+                 image_shape=None, conv_channels=(32, 64), generator_layers="auto", mapper_layers="auto",
+                 output_activation="auto", batch_norm=True, n_mapper=5, n_generator=1, batch_size=256,
+                 max_epochs=100, learning_rate=1e-4,
                  betas=(0.5, 0.9), device="auto", precision="fp32", random_state=None, verbose=0):
         self.latent_dim = latent_dim
         self.prior = prior
@@ -249,6 +293,8 @@ class GAMNGenerator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepM
         self.regularization_strength = regularization_strength
         self.data_mmd_weight = data_mmd_weight
         self.bandwidths = bandwidths
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
         self.generator_layers = generator_layers
         self.mapper_layers = mapper_layers
         self.output_activation = output_activation
@@ -268,6 +314,8 @@ class GAMNGenerator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepM
     def _check_params(self, X):
         self.betas_ = check_betas(self.betas)
         self.bandwidths_ = check_bandwidths(self.bandwidths, "bandwidths")
+        self.image_shape_ = None if self.image_shape is None else check_image_shape(self.image_shape, X.shape[1])
+        self.conv_channels_ = check_layer_sizes(self.conv_channels, "conv_channels", min_length=1)
         auto = (512, 512, 512) if X.shape[1] >= _IMAGE_FEATURES else (128, 128, 128)
         self.generator_layers_ = check_layer_sizes(self.generator_layers, "generator_layers", auto=auto)
         self.mapper_layers_ = check_layer_sizes(self.mapper_layers, "mapper_layers", auto=auto)
@@ -286,7 +334,8 @@ class GAMNGenerator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepM
     # -------------------------------------------------------------- hooks
     def _build_module(self):
         return GAMNModule(self.n_features_in_, self.latent_dim, self.mapper_dim, tuple(self.generator_layers_),
-                          tuple(self.mapper_layers_), self.output_activation_, self.batch_norm)
+                          tuple(self.mapper_layers_), self.output_activation_, self.batch_norm,
+                          self.image_shape_, self.conv_channels_)
 
     def _initialize(self, ctx):
         if self.output_activation_ is None:
