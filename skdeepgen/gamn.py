@@ -96,22 +96,21 @@ class GAMNModule(nn.Module):
                  batch_norm, image_shape=None, conv_channels=None):
         super().__init__()
         self.scaler = Standardize(n_features)
+        self.mapper = None
         if image_shape is None:
             self.generator = make_mlp((latent_dim, *generator_layers, n_features), activation="relu",
                                       batch_norm=batch_norm, output_activation=output_activation)
-            self.mapper = None if mapper_dim is None else make_mlp(
-                (n_features, *mapper_layers, mapper_dim), activation="relu", layer_norm=True)
+            if mapper_dim is not None:
+                self.mapper = make_mlp((n_features, *mapper_layers, mapper_dim), activation="relu", layer_norm=True)
             return
         # DCGAN-type networks, the paper's choice for images: a transposed-convolutional G and, for F,
         # stride-2 convolutions then a layer-normalised dense layer (where "l1"/"l2" find their parameters).
         self.generator = make_conv_decoder(latent_dim, image_shape, tuple(reversed(conv_channels)), _CONV_HIDDEN,
                                            batch_norm, output_activation)
-        if mapper_dim is None:
-            self.mapper = None
-            return
-        features, width = make_conv_features(image_shape, conv_channels, "leaky_relu")
-        self.mapper = nn.Sequential(features, make_mlp((width, _CONV_HIDDEN, mapper_dim), activation="leaky_relu",
-                                                       layer_norm=True))
+        if mapper_dim is not None:
+            features, width = make_conv_features(image_shape, conv_channels, "leaky_relu")
+            self.mapper = nn.Sequential(features, make_mlp((width, _CONV_HIDDEN, mapper_dim),
+                                                           activation="leaky_relu", layer_norm=True))
 
     def norm_parameters(self):
         """Parameters of the mapper's normalisation layers (eqs. 8-9)."""
