@@ -12,7 +12,9 @@ What it shows
   to ``gamn_toys.png``.
 - With ``--data-home DIR`` (a folder holding ``mnist/``), GAMN on a random
   ``--mnist-rows`` subset of MNIST and a 10 x 10 grid of generated digits,
-  written to ``gamn_mnist_samples.png``.
+  written to ``gamn_mnist_samples.png``. ``--conv`` fits the paper's
+  DCGAN-type networks instead of the MLPs (``image_shape=(1, 28, 28)``,
+  batch 64, one mapper step per generator step: the benchmark's settings).
 
 The figures need matplotlib (``pip install "skdeepgen[plots]"``); without it
 the script prints the measures and says that it skipped them.
@@ -28,8 +30,10 @@ them, and GMMN's MMD is lower than GAMN's. The toy part here trains
 2.5 per 1,000 GMMN steps at batch 1,000); the MNIST part about 25 s per
 epoch of 20,000 rows (``--mnist-epochs``, default 5), and its digits are
 noisy (the benchmark's inception score: 5.9 against 9.7 for real digits).
+With ``--conv`` an epoch of 20,000 rows takes about 50 s and the digits
+are much cleaner (the benchmark, on all 70,000 rows for 5 epochs: 8.4).
 
-Run it with ``python examples/gamn_toys_and_mnist.py [--data-home DIR]``.
+Run it with ``python examples/gamn_toys_and_mnist.py [--data-home DIR [--conv]]``.
 """
 
 import argparse
@@ -49,6 +53,7 @@ parser.add_argument("--steps", type=int, default=500, help="generator steps per 
 parser.add_argument("--data-home", default=None, help="folder holding mnist/ (skips MNIST when not given)")
 parser.add_argument("--mnist-rows", type=int, default=20000, help="MNIST rows to fit on (default 20000)")
 parser.add_argument("--mnist-epochs", type=int, default=5, help="GAMN epochs on MNIST (default 5)")
+parser.add_argument("--conv", action="store_true", help="convolutional networks for MNIST (the paper's)")
 args = parser.parse_args()
 
 try:
@@ -101,7 +106,8 @@ if args.data_home is not None:
 
     X, _ = fetch_mnist(data_home=args.data_home, subset="all", return_X_y=True)
     X = X[np.random.RandomState(SEED).choice(len(X), args.mnist_rows, replace=False)]
-    model = GAMNGenerator(max_epochs=args.mnist_epochs, random_state=SEED, verbose=1).fit(X)
+    conv = {"image_shape": (1, 28, 28), "batch_size": 64, "n_mapper": 1} if args.conv else {}
+    model = GAMNGenerator(**conv, max_epochs=args.mnist_epochs, random_state=SEED, verbose=1).fit(X)
     if plt is not None:
         digits = model.sample(100)
         fig, axes = plt.subplots(10, 10, figsize=(8, 8))
