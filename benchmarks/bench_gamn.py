@@ -146,6 +146,7 @@ def mnist(args):
     from skdeepgen import GAMNGenerator
 
     path = os.path.join(RESULTS, args.out or "gamn_mnist.json")
+    os.makedirs(args.samples_dir, exist_ok=True)  # before the long fits, which end by saving here
     clf, info, X, X_test = classifier_and_data()
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "classifier": info,
               "real_test_rows": generation_report(X_test, clf), "params": MNIST_PARAMS,
