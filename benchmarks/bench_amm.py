@@ -7,6 +7,7 @@ Usage (from the project root, MNIST files in ../shared/data)::
     python benchmarks/bench_amm.py samm --seeds 0 1 2                      # 100 labels per class
     python benchmarks/bench_amm.py one --seed 0 [--samm]                   # one seed, JSON on stdout
     python benchmarks/bench_amm.py trace --seed 0 --params '{"max_epochs": 60}' --out amm_trace_60epochs.json
+    python benchmarks/bench_amm.py trace --seed 0 --params '{"max_epochs": 1000}' --time-budget 300  # e.g. on a GPU
 
 AMM: each seed runs in a fresh process (its own peak memory), fits KMeans on
 the raw pixels (n_init=10) and ``AMMClustering(K, ...)`` with the parameters
@@ -18,6 +19,8 @@ Trace (how ACC moves with the epoch budget, one seed): the same AMM fit,
 scored after every epoch on a fixed draw of ``--trace-rows`` real rows
 (default 10,000): ACC, NMI, ARI, purity and cluster sizes of ``argmax
 G_y(x)``, beside the epoch's losses; then the scores on all 70,000 rows.
+With ``--time-budget S`` the fit stops after the first epoch that ends more
+than S seconds after the fit began (for runs with a fixed device lease).
 
 SAMM: the 60,000 training rows, of which 100 per class (drawn with the
 seed) keep their labels and the rest are marked -1, then accuracy of
@@ -120,6 +123,10 @@ def trace(args):
     epochs = []
 
     class Traced(AMMClustering):
+        def _initialize(self, ctx):
+            self._trace_start = time.perf_counter()
+            return super()._initialize(ctx)
+
         def _on_epoch_end(self, ctx, record):
             labels = self._forward_array(self._cluster_proba, X[rows], module=ctx.module).argmax(1)
             entry = {"epoch": ctx.epoch, **_report(y[rows], labels),
@@ -127,7 +134,8 @@ def trace(args):
                      **{k: v for k, v in record.items() if k != "epoch"}}
             epochs.append(entry)
             print(json.dumps(entry), file=sys.stderr, flush=True)
-            return super()._on_epoch_end(ctx, record)
+            over = args.time_budget is not None and time.perf_counter() - self._trace_start > args.time_budget
+            return super()._on_epoch_end(ctx, record) or over
 
     model = Traced(args.n_clusters, precision=args.precision, random_state=args.seed, **params)
     start = time.perf_counter()
@@ -184,6 +192,8 @@ def main():
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--params", default="{}", help="JSON dict of extra estimator parameters")
     parser.add_argument("--trace-rows", type=int, default=10000, help="real rows scored each epoch (trace)")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="trace: stop after the epoch that ends past this many seconds of fitting")
     parser.add_argument("--out", default=None, help="file name under benchmarks/results")
     args = parser.parse_args()
     if args.mode == "one":

@@ -45,7 +45,8 @@ def partial(y, every=8):
 
 @pytest.fixture(scope="module")
 def fitted(data):
-    return small(max_epochs=5).fit(data[0])
+    # On the CPU: the white-box tests below feed CPU tensors to module_.
+    return small(max_epochs=5, device="cpu").fit(data[0])
 
 
 # ------------------------------------------------------------ the model
@@ -82,10 +83,10 @@ def test_fixed_prior_keeps_its_start(data, monkeypatch):
         starts.append(ctx.module.prior_means.weight.detach().T.clone().numpy())
 
     monkeypatch.setattr(AMMClustering, "_initialize", spy)
-    fixed = small(prior="fixed").fit(data[0])
+    fixed = small(prior="fixed", device="cpu").fit(data[0])
     np.testing.assert_array_equal(fixed.cluster_means_, starts[0])
     np.testing.assert_array_equal(fixed.cluster_stds_, np.ones((3, 2)))
-    learned = small().fit(data[0])
+    learned = small(device="cpu").fit(data[0])
     assert not np.allclose(learned.cluster_means_, starts[1])
 
 
@@ -211,14 +212,14 @@ def test_sample_like_gaussian_mixture(fitted):
 def test_samples_are_on_the_data_scale(data):
     X, _ = data
     shifted = 1000.0 + 50.0 * X  # a GAN trained on raw values this large would not get anywhere
-    model = small().fit(shifted)
+    model = small(device="cpu").fit(shifted)
     assert model.output_activation_ is None
     np.testing.assert_allclose(model.module_.scaler.shift.numpy(), shifted.mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(model.module_.scaler.scale.numpy(), shifted.std(axis=0), rtol=1e-5)
     # The model is scale-free: the same data standardised beforehand gives the same fit, and its
     # samples mapped back to the data's scale are the shifted model's samples.
     scaler = StandardScaler().fit(shifted)
-    standardised = small().fit(scaler.transform(shifted))
+    standardised = small(device="cpu").fit(scaler.transform(shifted))
     np.testing.assert_array_equal(standardised.labels_, model.labels_)
     np.testing.assert_allclose(model.sample(50)[0], scaler.inverse_transform(standardised.sample(50)[0]),
                                rtol=1e-3, atol=0.05)
@@ -273,7 +274,7 @@ def test_samm_classes_prior_and_predictions(data):
     names = np.array(["a", "b", "c"], dtype=object)[y]
     y_partial = names.copy()
     y_partial[np.arange(len(y)) % 4 != 0] = -1
-    model = small_samm().fit(X, y_partial)
+    model = small_samm(device="cpu").fit(X, y_partial)
     np.testing.assert_array_equal(model.classes_, ["a", "b", "c"])
     counts = np.array([np.sum(names[::4] == c) for c in "abc"])
     np.testing.assert_allclose(model.class_prior_, (counts + 1) / (counts.sum() + 3))

@@ -18,7 +18,7 @@ def ae(**params):
 
 def test_input_dropout_changes_training_not_inference(blobs):
     X, _ = blobs
-    plain, noisy = ae().fit(X), ae(input_dropout=0.3).fit(X)
+    plain, noisy = ae(device="cpu").fit(X), ae(input_dropout=0.3, device="cpu").fit(X)
     assert plain.history_[-1]["loss"] != noisy.history_[-1]["loss"]
     # Inference never corrupts: two transforms agree, and match the encoder on clean input.
     np.testing.assert_array_equal(noisy.transform(X), noisy.transform(X))

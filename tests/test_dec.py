@@ -194,7 +194,7 @@ def test_kmeans_initialises_the_centres_and_training_moves_them(blobs, monkeypat
 
     def spy(self, ctx):
         original(self, ctx)
-        initial["centers"] = ctx.module.centers.detach().clone().numpy()
+        initial["centers"] = ctx.module.centers.detach().cpu().clone().numpy()
         initial["encoder"] = cloned_state(ctx.module.encoder)
 
     monkeypatch.setattr(DECClustering, "_initialize", spy)
@@ -261,7 +261,7 @@ def test_minibatch_loss_uses_the_target_rows_of_the_batch(blobs, monkeypatch):
         return value
 
     monkeypatch.setattr(DECClustering, "_clustering_loss", checking_loss)
-    small(tol=0.0, max_epochs=2, batch_size=32).fit(X)
+    small(tol=0.0, max_epochs=2, batch_size=32, device="cpu").fit(X)
     assert checked == [32, 32, 32, 24] * 2
 
 
@@ -295,7 +295,7 @@ def test_zero_tol_runs_max_epochs_and_records_label_change(blobs, cls):
 
 def test_idec_keeps_decoder_and_records_both_losses(blobs):
     X, _ = blobs
-    idec = small(IDECClustering, gamma=0.5, tol=0.0, max_epochs=3).fit(X)
+    idec = small(IDECClustering, gamma=0.5, tol=0.0, max_epochs=3, device="cpu").fit(X)
     assert idec.module_.decoder is not None
     Z = torch.from_numpy(idec.transform(X).astype(np.float32))
     with torch.no_grad():
@@ -304,7 +304,7 @@ def test_idec_keeps_decoder_and_records_both_losses(blobs):
         assert {"loss", "kl", "reconstruction", "label_change", "seconds", "epoch"} <= set(record)
         assert record["loss"] == pytest.approx(record["reconstruction"] + 0.5 * record["kl"], rel=1e-4)
 
-    dec = small(tol=0.0, max_epochs=3).fit(X)
+    dec = small(tol=0.0, max_epochs=3, device="cpu").fit(X)
     assert dec.module_.decoder is None
     assert "reconstruction" not in dec.history_[0] and "kl" not in dec.history_[0]
 
@@ -565,3 +565,15 @@ def test_in_a_pipeline_with_minmax_scaler(blobs, cls):
     assert clustering_accuracy(y, labels) >= 0.9
     assert pipe.predict_proba(X_raw).shape == (len(X), 3)
     np.testing.assert_array_equal(pipe.fit_predict(X_raw), labels)
+
+
+@pytest.mark.parametrize("cls", MODELS)
+def test_outputs_of_a_row_do_not_depend_on_the_rows_order(blobs, cls):
+    # scikit-learn's check_methods_sample_order_invariance, at float32 tolerance
+    # (its rtol of 1e-7 is about one ulp of a probability near 0.5).
+    X, _ = blobs
+    model = small(cls).fit(X)
+    order = np.random.RandomState(0).permutation(len(X))
+    for method in (model.predict_proba, model.transform):
+        np.testing.assert_allclose(method(X[order]), method(X)[order], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.predict(X[order]), model.predict(X)[order])

@@ -4,6 +4,7 @@ Each estimator is checked with tiny networks and few epochs: the checks test
 the API contract, not the model's quality.
 """
 
+import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdeepgen import (
@@ -51,11 +52,18 @@ ESTIMATORS = [
 # outputs of order 1 or more (JGMMN's codes in the prior's [-1, 1], AMM's
 # latent codes); the other models pass only because their outputs are
 # smaller. tests/test_jgmmn.py and tests/test_amm.py check the same
-# invariance at float32 tolerance.
+# invariance at float32 tolerance. A row's place in the batch matters too
+# (the kernels' blocks and remainders): on an AVX512 AMD EPYC (2026-12-04)
+# DEC's and IDEC's probabilities near 0.5 moved by one ulp (6e-8) with the
+# rows' order, against the check's rtol of 1e-7; tests/test_dec.py checks
+# order invariance at float32 tolerance.
 _FLOAT32_BATCHES = {"check_methods_subset_invariance": "float32 rounding depends on the batch's row count"}
+_FLOAT32_ORDER = {"check_methods_sample_order_invariance": "float32 rounding depends on the row's place"}
 EXPECTED_FAILURES = {
     "JGMMNClustering": _FLOAT32_BATCHES,
     "AMMClustering": _FLOAT32_BATCHES,
+    "DECClustering": _FLOAT32_ORDER,
+    "IDECClustering": _FLOAT32_ORDER,
     # transform gives AMM's latent codes too (it passed with 2 torch threads, failed by 4.8e-7 with 1).
     # check_classifiers_classes names a binary problem's classes -1 and 1, but -1 marks an unlabelled
     # row in scikit-learn's semi-supervised convention; the check exempts only scikit-learn's own
@@ -66,8 +74,20 @@ EXPECTED_FAILURES = {
 }
 
 
+# With device="auto" the checks run on CUDA where there is a GPU (as on an H200, 2026-12-04); there
+# AMM's 40-epoch fit, tuned to separate check_clustering's blobs on the CPU (ARI > 0.4), follows
+# another trajectory and does not. benchmarks/check_cuda.py and tests/test_cuda.py check the CUDA
+# path itself (fit on the GPU, same outputs on the CPU after pickle and save/load).
+CUDA_EXPECTED_FAILURES = {
+    "AMMClustering": {"check_clustering": "the tiny fit is tuned to separate the blobs on the CPU"},
+}
+
+
 def _expected_failed_checks(estimator):
-    return EXPECTED_FAILURES.get(type(estimator).__name__, {})
+    expected = dict(EXPECTED_FAILURES.get(type(estimator).__name__, {}))
+    if torch.cuda.is_available():
+        expected.update(CUDA_EXPECTED_FAILURES.get(type(estimator).__name__, {}))
+    return expected
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)

@@ -103,7 +103,7 @@ def test_mapper_maximises_and_generator_minimises():
     """One mapper step raises the mapper-space MMD; one generator step lowers it."""
     X = np.random.RandomState(0).normal(size=(64, 3)).astype(np.float32) + 3.0
     model = small(max_epochs=1, n_mapper=1, batch_size=64, learning_rate=1e-2, regularization="l2_all",
-                  regularization_strength=0.0, batch_norm=False).fit(X)
+                  regularization_strength=0.0, batch_norm=False, device="cpu").fit(X)
     module = model.module_.train()
     x_r = module.scaler(torch.from_numpy(X))
     z = 2 * torch.rand(64, 2, generator=torch.Generator().manual_seed(1)) - 1

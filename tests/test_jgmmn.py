@@ -40,7 +40,8 @@ def small(n_clusters=4, **params):
 
 @pytest.fixture(scope="module")
 def fitted(toy):
-    return small().fit(toy[0])
+    # On the CPU: the white-box tests below feed CPU tensors to module_.
+    return small(device="cpu").fit(toy[0])
 
 
 # ------------------------------------------------------------ the maths

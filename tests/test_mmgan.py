@@ -38,7 +38,8 @@ def small(n_clusters=2, **params):
 
 @pytest.fixture(scope="module")
 def fitted(moons):
-    return small(max_epochs=5).fit(moons[0])
+    # On the CPU: the white-box tests below feed CPU tensors to module_.
+    return small(max_epochs=5, device="cpu").fit(moons[0])
 
 
 # ---------------------------------------------------------- the latent mixture
@@ -62,7 +63,7 @@ def test_means_start_at_distinct_vertices_and_stds_at_init_std(moons, monkeypatc
         starts.append((ctx.module.means.weight.detach().T.clone(), ctx.module.stds.weight.detach().clone()))
 
     monkeypatch.setattr(MMGANClustering, "_initialize", spy)
-    small(5, latent_dim=4, init_std=0.7, max_epochs=1).fit(moons[0])
+    small(5, latent_dim=4, init_std=0.7, max_epochs=1, device="cpu").fit(moons[0])
     means, stds = starts[0]
     assert set(np.unique(means.numpy())) == {-1.0, 1.0}
     assert len({tuple(row) for row in means.tolist()}) == 5
@@ -286,7 +287,7 @@ def test_sample_like_gaussian_mixture(fitted):
 def test_samples_are_on_the_data_scale(moons):
     X, _ = moons
     shifted = 1000.0 + 50.0 * X  # a GAN trained on raw values this large would not get anywhere
-    model = small(max_epochs=20).fit(shifted)
+    model = small(max_epochs=20, device="cpu").fit(shifted)
     assert model.output_activation_ is None
     np.testing.assert_allclose(model.module_.scaler.shift.numpy(), shifted.mean(axis=0), rtol=1e-6)
     np.testing.assert_allclose(model.module_.scaler.scale.numpy(), shifted.std(axis=0), rtol=1e-5)
@@ -294,7 +295,7 @@ def test_samples_are_on_the_data_scale(moons):
     np.testing.assert_allclose(generated.mean(axis=0), shifted.mean(axis=0), atol=0.5 * shifted.std(axis=0).max())
     # The same data standardised beforehand gives the same labels: the model is scale-free.
     scaled = StandardScaler().fit_transform(shifted)
-    np.testing.assert_array_equal(small(max_epochs=20).fit(scaled).labels_, model.labels_)
+    np.testing.assert_array_equal(small(max_epochs=20, device="cpu").fit(scaled).labels_, model.labels_)
 
 
 def test_sigmoid_output_for_unit_interval_data(moons):

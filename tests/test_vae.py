@@ -37,7 +37,7 @@ def test_kl_matches_closed_form_by_hand():
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 def test_score_samples_matches_elbo_by_hand(blobs, likelihood):
     X, _ = blobs
-    vae = small(likelihood=likelihood, max_epochs=5).fit(X)
+    vae = small(likelihood=likelihood, max_epochs=5, device="cpu").fit(X)
     module = vae.module_
     x = torch.from_numpy(X.astype(np.float32)).double()
     with torch.no_grad():
@@ -94,7 +94,7 @@ def test_training_increases_elbo_and_codes_separate_blobs(blobs):
 
 def test_transform_is_deterministic_posterior_mean(blobs):
     X, _ = blobs
-    vae = small(max_epochs=3).fit(X)
+    vae = small(max_epochs=3, device="cpu").fit(X)
     np.testing.assert_array_equal(vae.transform(X), vae.transform(X))
     with torch.no_grad():
         expected = vae.module_.encoder(torch.from_numpy(X.astype(np.float32)))[:, :2].numpy()
