@@ -123,10 +123,6 @@ def trace(args):
     epochs = []
 
     class Traced(AMMClustering):
-        def _initialize(self, ctx):
-            self._trace_start = time.perf_counter()
-            return super()._initialize(ctx)
-
         def _on_epoch_end(self, ctx, record):
             labels = self._forward_array(self._cluster_proba, X[rows], module=ctx.module).argmax(1)
             entry = {"epoch": ctx.epoch, **_report(y[rows], labels),
@@ -134,7 +130,7 @@ def trace(args):
                      **{k: v for k, v in record.items() if k != "epoch"}}
             epochs.append(entry)
             print(json.dumps(entry), file=sys.stderr, flush=True)
-            over = args.time_budget is not None and time.perf_counter() - self._trace_start > args.time_budget
+            over = args.time_budget is not None and time.perf_counter() - start > args.time_budget
             return super()._on_epoch_end(ctx, record) or over
 
     model = Traced(args.n_clusters, precision=args.precision, random_state=args.seed, **params)

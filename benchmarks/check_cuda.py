@@ -13,8 +13,8 @@ there, pickles it and writes it with ``save``. A child process started with
 saved file, runs the same methods on the CPU and compares: predictions must be
 equal and real-valued outputs agree to float32 rounding, 1e-4 of their
 scale (2e-3 for the convolutional models: cuDNN convolutions run in TF32 by
-PyTorch's default); the largest difference is reported. Also checked: a model fitted with ``device="cuda"``
-is refused on the CPU-only side with a ``ValueError`` until
+PyTorch's default); the largest difference is reported. Also checked: a
+model fitted with ``device="cuda"`` is refused on the CPU-only side with a ``ValueError`` until
 ``set_params(device="cpu")``; ``precision="auto"`` resolves to bf16 on a GPU
 with bf16 units and its fit runs; two fits with one seed on the GPU (reported,
 not asserted: CUDA kernels need not be deterministic). Exits non-zero when any
