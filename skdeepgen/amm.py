@@ -459,9 +459,11 @@ _SHARED_ATTRIBUTES = """cluster_means_ : ndarray of shape (n_components, latent_
         ``discriminator_loss`` (D's total), its parts
         ``discriminator_adversarial`` and ``discriminator_penalty`` (the
         gradient penalty before weighting), ``generator_loss`` (the
-        generators' loss; for SAMM with ``label_weight > 0`` also its parts
-        ``generator_adversarial`` and ``generator_labels``, the labels'
-        cross-entropy) and ``seconds``.
+        generators' loss; for SAMM with ``label_weight > 0`` or
+        ``sample_label_weight > 0`` also its parts ``generator_adversarial``,
+        ``generator_labels`` (the labels' cross-entropy) and
+        ``generator_sample_labels`` (the synthesised rows' cross-entropy))
+        and ``seconds``.
     n_iter_ : int
         Epochs run.
     module_ : torch.nn.Module
@@ -620,6 +622,15 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         learns the labels only through the discriminator; that signal is
         slow (``docs/amm.md`` gives what we measured), and a positive weight
         speeds it up. Not in the paper.
+    sample_label_weight : float, default=0.0
+        Weight of the cross-entropy of G_y on synthesised rows,
+        -log q(k | G_x(k, z)), added to the generators' loss. The rows are
+        detached, so this trains the classifier G_y on the generator's
+        class-conditional samples without changing G_x: the unlabelled rows
+        reach the classifier through the generator the supervised game makes
+        class-conditional. 0 is the paper's SAMM. Not in the paper (it is the
+        classifier-on-samples term of Triple-GAN-style semi-supervised
+        GANs).
     {_SHARED_PARAMETERS}
 
     Attributes
@@ -662,15 +673,17 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         **_BaseAMM._parameter_constraints,
         "classes": ["array-like", None],
         "label_weight": [Interval(Real, 0, None, closed="left")],
+        "sample_label_weight": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, classes=None, *, label_weight=0.0, latent_dim=64, prior="learned", gradient_penalty=10.0,
-                 encoder_layers="auto", decoder_layers="auto", discriminator_layers="auto", dropout=0.2,
-                 output_activation="auto", image_shape=None, conv_channels=(32, 64), batch_size=100,
+    def __init__(self, classes=None, *, label_weight=0.0, sample_label_weight=0.0, latent_dim=64, prior="learned",
+                 gradient_penalty=10.0, encoder_layers="auto", decoder_layers="auto", discriminator_layers="auto",
+                 dropout=0.2, output_activation="auto", image_shape=None, conv_channels=(32, 64), batch_size=100,
                  max_epochs=30, learning_rate=2e-4, betas=(0.5, 0.999), device="auto", precision="fp32",
                  random_state=None, verbose=0):
         self.classes = classes
         self.label_weight = label_weight
+        self.sample_label_weight = sample_label_weight
         self.latent_dim = latent_dim
         self.prior = prior
         self.gradient_penalty = gradient_penalty
@@ -747,16 +760,29 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
                 cross_entropy = F.cross_entropy(mean, labels)
         return (x, onehot, z), synthesized, cross_entropy
 
+    def _sample_cross_entropy(self, ctx, synthesized):
+        """-log q(k | G_x(k, z)) on synthesised rows; x is detached so that only G_y learns from it."""
+        x, onehot, _ = synthesized
+        mean, _, _ = ctx.module.y_logits(x.detach())
+        return F.cross_entropy(mean, onehot.argmax(1))
+
     def _training_step(self, ctx, batch, step_name):
         inferred, synthesized = self._unsupervised_triples(ctx, batch, step_name)
         labelled, synthesized_l, cross_entropy = self._labelled_triples(ctx, batch.shape[0], step_name)
         games = [self._game(ctx, inferred, synthesized, step_name),
                  self._game(ctx, labelled, synthesized_l, step_name)]
         losses = self._step_losses(games, step_name)
+        if step_name != "generator" or (cross_entropy is None and self.sample_label_weight == 0):
+            return losses
+        parts = {"adversarial": losses["loss"]}
+        total = losses["loss"]
         if cross_entropy is not None:
-            losses = {"loss": losses["loss"] + self.label_weight * cross_entropy, "adversarial": losses["loss"],
-                      "labels": cross_entropy}
-        return losses
+            parts["labels"] = cross_entropy
+            total = total + self.label_weight * cross_entropy
+        if self.sample_label_weight > 0:
+            parts["sample_labels"] = self._sample_cross_entropy(ctx, synthesized)
+            total = total + self.sample_label_weight * parts["sample_labels"]
+        return {"loss": total, **parts}
 
     def fit(self, X, y):
         """Fit on rows X with labels y, -1 marking the unlabelled rows.

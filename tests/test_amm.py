@@ -269,6 +269,35 @@ def test_label_weight_trains_the_classifier_on_the_labels(data, monkeypatch):
     assert r["generator_loss"] == pytest.approx(r["generator_adversarial"] + 2.0 * r["generator_labels"], rel=1e-4)
 
 
+def test_sample_label_weight_adds_the_synthesised_rows_cross_entropy(data):
+    X, y = data
+    r = small_samm(label_weight=1.0, sample_label_weight=0.5, max_epochs=2).fit(X, partial(y)).history_[-1]
+    assert r["generator_sample_labels"] > 0
+    assert r["generator_loss"] == pytest.approx(
+        r["generator_adversarial"] + r["generator_labels"] + 0.5 * r["generator_sample_labels"], rel=1e-4)
+    only = small_samm(sample_label_weight=0.5, max_epochs=1).fit(X, partial(y)).history_[-1]
+    assert "generator_labels" not in only and only["generator_sample_labels"] > 0
+
+
+def test_sample_cross_entropy_trains_the_classifier_only(data):
+    """The synthesised rows are detached: the term's gradient reaches G_y but not G_x or the prior."""
+    from types import SimpleNamespace
+
+    X, y = data
+    model = small_samm(sample_label_weight=1.0, max_epochs=1, device="cpu").fit(X, partial(y))
+    module = model.module_
+    gen = torch.Generator().manual_seed(0)
+    ctx = SimpleNamespace(module=module, device=torch.device("cpu"), generator=gen,
+                          randn=lambda *shape: torch.randn(*shape, generator=gen),
+                          categorical=lambda p, n: torch.multinomial(p, n, replacement=True, generator=gen))
+    module.zero_grad(set_to_none=True)
+    model._sample_cross_entropy(ctx, model._synthesized(ctx, 64)).backward()
+    y_grads = [p.grad for p in module.parameters() if p.grad is not None and p.grad.abs().sum() > 0]
+    assert y_grads, "the classifier got no gradient"
+    decoder = list(module.decoder.parameters()) + [module.prior_means.weight, module.prior_log_vars.weight]
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in decoder)
+
+
 def test_samm_classes_prior_and_predictions(data):
     X, y = data
     names = np.array(["a", "b", "c"], dtype=object)[y]
