@@ -772,17 +772,16 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         games = [self._game(ctx, inferred, synthesized, step_name),
                  self._game(ctx, labelled, synthesized_l, step_name)]
         losses = self._step_losses(games, step_name)
-        if step_name != "generator" or (cross_entropy is None and self.sample_label_weight == 0):
-            return losses
-        parts = {"adversarial": losses["loss"]}
-        total = losses["loss"]
+        # (weight, term) pairs; both are generator-step terms only.
+        terms = {}
         if cross_entropy is not None:
-            parts["labels"] = cross_entropy
-            total = total + self.label_weight * cross_entropy
-        if self.sample_label_weight > 0:
-            parts["sample_labels"] = self._sample_cross_entropy(ctx, synthesized)
-            total = total + self.sample_label_weight * parts["sample_labels"]
-        return {"loss": total, **parts}
+            terms["labels"] = (self.label_weight, cross_entropy)
+        if step_name == "generator" and self.sample_label_weight > 0:
+            terms["sample_labels"] = (self.sample_label_weight, self._sample_cross_entropy(ctx, synthesized))
+        if not terms:
+            return losses
+        total = losses["loss"] + sum(weight * term for weight, term in terms.values())
+        return {"loss": total, "adversarial": losses["loss"], **{name: term for name, (_, term) in terms.items()}}
 
     def fit(self, X, y):
         """Fit on rows X with labels y, -1 marking the unlabelled rows.
