@@ -1,0 +1,92 @@
+"""GAMN probe: sample from an exponential moving average (EMA) of the generator's weights.
+
+Not in the paper; a common GAN habit (Karras et al. 2018, Brock et al. 2019).
+One fit of the recommended MNIST setting (``bench_gamn.py``'s docs table) keeps,
+beside G, EMA copies of G's parameters for each decay in ``--decays``; batch
+normalisation's running statistics are copied from G as they are. After the
+fit the same 10,000 codes are pushed through G and through each EMA copy, and
+each set of digits gets the classifier-based inception score of
+``bench_gamn.py mnist``, so the comparison is paired: one training run, one
+set of codes, only the weights differ. For example::
+
+    python benchmarks/probe_gamn_ema.py --seed 0 --epochs 7 --out gamn_probe_ema_7ep_seed0.json
+"""
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import classifier_and_data, generation_report, machine, peak_rss_mb, write_json  # noqa: E402
+
+from skdeepgen import GAMNGenerator  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+#: The recommended MNIST setting of docs/benchmarks.md (GAMN, "Two generator steps").
+SETTING = {"image_shape": [1, 28, 28], "batch_size": 64, "n_mapper": 1, "learning_rate": 2e-4,
+           "n_generator": 2}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=7)
+    parser.add_argument("--decays", type=float, nargs="+", default=[0.99, 0.999, 0.9999])
+    parser.add_argument("--out", default="gamn_probe_ema.json")
+    args = parser.parse_args()
+    torch.set_flush_denormal(True)
+    clf, info, X, X_test = classifier_and_data()
+    averages = {}
+
+    original_step = GAMNGenerator._training_step
+
+    def training_step(self, ctx, batch, step_name):
+        # Called before each optimizer step, so an average folds in G as it
+        # stands after the previous generator step: one step of lag.
+        if step_name == "generator":
+            generator = ctx.module.generator
+            with torch.no_grad():
+                for decay in args.decays:
+                    if decay not in averages:
+                        averages[decay] = copy.deepcopy(generator)
+                        continue
+                    for mean, current in zip(averages[decay].parameters(), generator.parameters()):
+                        mean.lerp_(current, 1.0 - decay)
+        return original_step(self, ctx, batch, step_name)
+
+    GAMNGenerator._training_step = training_step
+    start = time.perf_counter()
+    model = GAMNGenerator(**SETTING, max_epochs=args.epochs, random_state=args.seed, verbose=1).fit(X)
+    seconds = time.perf_counter() - start
+    GAMNGenerator._training_step = original_step
+
+    codes = torch.from_numpy(model._draw(10000, np.random.RandomState(args.seed)))
+    generator = model.module_.generator
+    result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "classifier": info,
+              "real_test_rows": generation_report(X_test, clf), "params": {**SETTING, "max_epochs": args.epochs},
+              "seed": args.seed, "fit_seconds": seconds, "peak_rss_mib": peak_rss_mb(),
+              "last_epoch": model.history_[-1], "weights": {}}
+    real = result["real_test_rows"]["inception_score"][0]
+    for name, network in [("generator", generator)] + [(f"ema_{d:g}", averages[d]) for d in args.decays]:
+        if network is not generator:
+            for mean_buffer, buffer in zip(network.buffers(), generator.buffers()):
+                mean_buffer.copy_(buffer)
+        network.eval()
+        with torch.no_grad():
+            samples = torch.cat([network(chunk) for chunk in codes.split(1000)]).float().numpy()
+        entry = generation_report(samples, clf)
+        entry["share_of_real_score"] = entry["inception_score"][0] / real
+        result["weights"][name] = entry
+        print(name, json.dumps(entry), file=sys.stderr, flush=True)
+    path = os.path.join(RESULTS, args.out)
+    write_json(path, result)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
