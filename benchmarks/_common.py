@@ -1,5 +1,6 @@
 """Shared helpers of the benchmark scripts (machine description, data, JSON)."""
 
+import copy
 import json
 import os
 import platform
@@ -100,3 +101,29 @@ def generation_report(samples, clf):
     counts = np.bincount(clf.predict(samples).astype(int), minlength=10)
     return {"inception_score": [score, std], "digit_frequency": (counts / counts.sum()).tolist(),
             "digits_present": int((counts > 0).sum())}
+
+
+class WeightAverages:
+    """Exponential moving averages of a module's parameters, one copy per decay (the EMA probes)."""
+
+    def __init__(self, decays):
+        self.decays = list(decays)
+        self.copies = {}
+
+    @torch.no_grad()
+    def update(self, module):
+        """Fold ``module``'s parameters into every average; the first call copies the module."""
+        for decay in self.decays:
+            if decay not in self.copies:
+                self.copies[decay] = copy.deepcopy(module)
+                continue
+            for mean, current in zip(self.copies[decay].parameters(), module.parameters()):
+                mean.lerp_(current, 1.0 - decay)
+
+    @torch.no_grad()
+    def synced(self, decay, module):
+        """The average for ``decay``, its buffers (batch-norm statistics) copied from ``module``."""
+        average = self.copies[decay]
+        for mean_buffer, buffer in zip(average.buffers(), module.buffers()):
+            mean_buffer.copy_(buffer)
+        return average

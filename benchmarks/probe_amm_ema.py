@@ -12,7 +12,6 @@ run, only the weights used to predict differ. For example::
     python benchmarks/probe_amm_ema.py --seed 0 --params '{"max_epochs": 20}' --out amm_probe_ema_seed0.json
 """
 import argparse
-import copy
 import json
 import os
 import sys
@@ -22,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine, peak_rss_mb, write_json  # noqa: E402
+from _common import WeightAverages, machine, peak_rss_mb, write_json  # noqa: E402
 from bench_amm import AMM_PARAMS, _fit_record, _report  # noqa: E402
 from bench_dec import RESULTS, load  # noqa: E402
 
@@ -41,32 +40,20 @@ def main():
     X, y = load("mnist")
     params = {**AMM_PARAMS, **json.loads(args.params)}
     rows = np.random.RandomState(0).permutation(len(X))[:args.trace_rows]
-    averages, epochs = {}, []
-
-    def synced(module, average):
-        with torch.no_grad():
-            for mean_buffer, buffer in zip(average.buffers(), module.buffers()):
-                mean_buffer.copy_(buffer)
-        return average
+    averages, epochs = WeightAverages(args.decays), []
 
     class Averaged(AMMClustering):
         def _training_step(self, ctx, batch, step_name):
             # Before each optimizer step: an average folds in the weights as
             # they stand after the previous generator step (one step of lag).
             if step_name == "generator":
-                with torch.no_grad():
-                    for decay in args.decays:
-                        if decay not in averages:
-                            averages[decay] = copy.deepcopy(ctx.module)
-                            continue
-                        for mean, current in zip(averages[decay].parameters(), ctx.module.parameters()):
-                            mean.lerp_(current, 1.0 - decay)
+                averages.update(ctx.module)
             return super()._training_step(ctx, batch, step_name)
 
         def _on_epoch_end(self, ctx, record):
             entry = {"epoch": ctx.epoch}
             for name, module in [("model", ctx.module)] + [
-                    (f"ema_{d:g}", synced(ctx.module, averages[d])) for d in args.decays]:
+                    (f"ema_{d:g}", averages.synced(d, ctx.module)) for d in args.decays]:
                 labels = self._forward_array(self._cluster_proba, X[rows], module=module).argmax(1)
                 entry[name] = _report(y[rows], labels)
             entry.update({k: v for k, v in record.items() if k != "epoch"})
@@ -80,7 +67,7 @@ def main():
     seconds = time.perf_counter() - start
     final = {"model": _report(y, model.labels_)}
     for decay in args.decays:
-        average = synced(model.module_, averages[decay])
+        average = averages.synced(decay, model.module_)
         final[f"ema_{decay:g}"] = _report(y, model._forward_array(model._cluster_proba, X, module=average).argmax(1))
     print(json.dumps(final), file=sys.stderr, flush=True)
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "seed": args.seed,

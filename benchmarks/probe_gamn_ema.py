@@ -12,7 +12,6 @@ set of codes, only the weights differ. For example::
     python benchmarks/probe_gamn_ema.py --seed 0 --epochs 7 --out gamn_probe_ema_7ep_seed0.json
 """
 import argparse
-import copy
 import json
 import os
 import sys
@@ -22,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import classifier_and_data, generation_report, machine, peak_rss_mb, write_json  # noqa: E402
+from _common import WeightAverages, classifier_and_data, generation_report, machine, peak_rss_mb, write_json  # noqa: E402
 
 from skdeepgen import GAMNGenerator  # noqa: E402
 
@@ -41,7 +40,7 @@ def main():
     args = parser.parse_args()
     torch.set_flush_denormal(True)
     clf, info, X, X_test = classifier_and_data()
-    averages = {}
+    averages = WeightAverages(args.decays)
 
     original_step = GAMNGenerator._training_step
 
@@ -49,14 +48,7 @@ def main():
         # Called before each optimizer step, so an average folds in G as it
         # stands after the previous generator step: one step of lag.
         if step_name == "generator":
-            generator = ctx.module.generator
-            with torch.no_grad():
-                for decay in args.decays:
-                    if decay not in averages:
-                        averages[decay] = copy.deepcopy(generator)
-                        continue
-                    for mean, current in zip(averages[decay].parameters(), generator.parameters()):
-                        mean.lerp_(current, 1.0 - decay)
+            averages.update(ctx.module.generator)
         return original_step(self, ctx, batch, step_name)
 
     GAMNGenerator._training_step = training_step
@@ -72,10 +64,8 @@ def main():
               "seed": args.seed, "fit_seconds": seconds, "peak_rss_mib": peak_rss_mb(),
               "last_epoch": model.history_[-1], "weights": {}}
     real = result["real_test_rows"]["inception_score"][0]
-    for name, network in [("generator", generator)] + [(f"ema_{d:g}", averages[d]) for d in args.decays]:
-        if network is not generator:
-            for mean_buffer, buffer in zip(network.buffers(), generator.buffers()):
-                mean_buffer.copy_(buffer)
+    for name, network in [("generator", generator)] + [
+            (f"ema_{d:g}", averages.synced(d, generator)) for d in args.decays]:
         network.eval()
         with torch.no_grad():
             samples = torch.cat([network(chunk) for chunk in codes.split(1000)]).float().numpy()
