@@ -28,6 +28,9 @@ as the paper says. This wrapper swaps the module and otherwise runs
 ``--dense`` keeps the topology (two streams, z from x alone, the y stream
 adding the z stream, table 4's prior, table 6's D joint) with dense layers
 of 512 units in place of the convolutions, at about an MLP's cost.
+``--parts discriminator`` (any comma-separated subset of encoder, prior,
+decoder, discriminator) swaps only those parts of the dense version into
+``AMMModule``, the rest staying the library's, to find which part matters.
 """
 import os
 import sys
@@ -42,10 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_amm  # noqa: E402
 
 from skdeepgen import AMMClustering  # noqa: E402
-from skdeepgen.amm import (
-    _BaseAMM,  # noqa: E402
-    _gaussian,  # noqa: E402
-)
+from skdeepgen.amm import AMMModule, _BaseAMM, _gaussian  # noqa: E402
 from skdeepgen.networks import Standardize, init_weights  # noqa: E402
 
 # (in, out, width, stride) of the five convolutions of tables 3 and 6.
@@ -169,18 +169,66 @@ class PaperAMMModule(nn.Module):
         return [m for name, m in self.named_children() if not name.startswith("d_") and name != "scaler"]
 
 
+# Per part of the paper's (dense) networks: the attributes it brings, the methods that use them, and
+# the attributes of AMMModule it makes unused.
+_PARTS = {
+    "encoder": (("encoder", "y_head", "z_head"), ("y_logits", "infer_z"), ("trunk",)),
+    "prior": (("prior_net",), ("prior_z",), ("prior_means", "prior_log_vars")),
+    "decoder": (("dec_in_y", "dec_in_z", "dec_bn_y", "dec_bn_z", "decoder", "dec_out_y", "dec_out_z", "dec_drop"),
+                ("decode",), ()),
+    "discriminator": (("d_x", "d_yz", "d_joint"), ("discriminate",), ()),
+}
 DENSE = "--dense" in sys.argv
+PARTS = None
+if "--parts" in sys.argv:  # bench_amm's parser knows neither flag; the results' "command" still shows them
+    i = sys.argv.index("--parts")
+    PARTS = sys.argv[i + 1].split(",")
+    if not set(PARTS) <= set(_PARTS):
+        raise SystemExit(f"--parts takes a comma-separated subset of {sorted(_PARTS)}, got {sys.argv[i + 1]!r}")
+    sys.argv[0] += f" --parts {sys.argv[i + 1]}"
+    del sys.argv[i:i + 2]
+if DENSE:
+    sys.argv.remove("--dense")
+    sys.argv[0] += " --dense"
+
+
+def _hybrid(self):
+    """AMMModule with the PARTS replaced by the paper's dense ones (one ablation at a time)."""
+    K, d = self._n_components(), self.latent_dim
+    paper = PaperAMMModule(self.n_features_in_, K, d, dense=True)
+    module = AMMModule(self.n_features_in_, K, d, self.encoder_layers_, self.decoder_layers_,
+                       self.discriminator_layers_, self.output_activation_, self.dropout)
+    methods = {name: getattr(PaperAMMModule, name) for name in ("_image", "_map", "generators")}
+    for part in PARTS:
+        attributes, uses, unused = _PARTS[part]
+        for name in unused:
+            delattr(module, name)
+        for name in attributes:
+            setattr(module, name, getattr(paper, name))
+        methods.update({name: getattr(PaperAMMModule, name) for name in uses})
+    module.dense = True
+    module.__class__ = type("HybridAMMModule", (AMMModule,), methods)
+    return module
 
 
 def _build_module(self):
+    if PARTS is not None:
+        return _hybrid(self)
     return PaperAMMModule(self.n_features_in_, self._n_components(), self.latent_dim, dense=DENSE)
 
 
+_default_initialize, _default_after_fit = AMMClustering._initialize, AMMClustering._after_fit
+
+
 def _initialize(self, ctx):
+    if PARTS is not None and "prior" not in PARTS:
+        return _default_initialize(self, ctx)
     init_weights(ctx.module, std=0.02, generator=ctx.generator)  # the paper's N(0, 0.02), biases 0
 
 
 def _after_fit(self, ctx):
+    if PARTS is not None and "prior" not in PARTS:
+        return _default_after_fit(self, ctx)
     module = ctx.module
     was_training = module.training
     module.eval()
@@ -197,7 +245,4 @@ AMMClustering._initialize = _initialize
 AMMClustering._after_fit = _after_fit
 
 if __name__ == "__main__":
-    if DENSE:  # bench_amm's parser does not know the flag; the results' "command" still shows it
-        sys.argv.remove("--dense")
-        sys.argv[0] += " --dense"
     bench_amm.main()
