@@ -10,9 +10,18 @@ each set of digits gets the classifier-based inception score of
 set of codes, only the weights differ. For example::
 
     python benchmarks/probe_gamn_ema.py --seed 0 --epochs 7 --out gamn_probe_ema_7ep_seed0.json
+
+``--lr-decay-start F`` (a second probe, also not in the paper) keeps both
+learning rates constant for the first fraction F of the minibatches, then
+lowers them linearly to zero at the last one (F = 0 decays from the start).
+``--mapper-bandwidths V ...`` (a third) gives the MMD in the mapper's space
+fixed Gaussian kernel variances V (MMD GAN's habit: Li et al. 2017 use 1, 2,
+4, 8, 16 on the critic's features) in place of the per-batch median
+heuristic; the data-space MMD keeps the median heuristic.
 """
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -23,7 +32,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import WeightAverages, classifier_and_data, generation_report, machine, peak_rss_mb, write_json  # noqa: E402
 
-from skdeepgen import GAMNGenerator  # noqa: E402
+from skdeepgen import GAMNGenerator, gamn  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 #: The recommended MNIST setting of docs/benchmarks.md (GAMN, "Two generator steps").
@@ -36,6 +45,10 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=7)
     parser.add_argument("--decays", type=float, nargs="+", default=[0.99, 0.999, 0.9999])
+    parser.add_argument("--lr-decay-start", type=float, default=None,
+                        help="fraction of the minibatches after which the learning rates fall linearly to 0")
+    parser.add_argument("--mapper-bandwidths", type=float, nargs="+", default=None,
+                        help="fixed kernel variances for the MMD in the mapper's space")
     parser.add_argument("--out", default="gamn_probe_ema.json")
     args = parser.parse_args()
     torch.set_flush_denormal(True)
@@ -43,12 +56,26 @@ def main():
     averages = WeightAverages(args.decays)
 
     original_step = GAMNGenerator._training_step
+    if args.mapper_bandwidths is not None:
+        data_mmd = gamn.mmd
+
+        def mmd(x, y, bandwidths):
+            # Only the mapper's features have mapper_dim columns; the images have 784.
+            fixed = x.shape[1] == GAMNGenerator().mapper_dim
+            return data_mmd(x, y, tuple(args.mapper_bandwidths) if fixed else bandwidths)
+
+        gamn.mmd = mmd
+    total = args.epochs * math.ceil(X.shape[0] / SETTING["batch_size"])
 
     def training_step(self, ctx, batch, step_name):
         # Called before each optimizer step, so an average folds in G as it
         # stands after the previous generator step: one step of lag.
         if step_name == "generator":
             averages.update(ctx.module.generator)
+        if args.lr_decay_start is not None:
+            scale = min(1.0, (1.0 - ctx.iteration / total) / (1.0 - args.lr_decay_start))
+            for group in ctx.optimizers[step_name].param_groups:
+                group["lr"] = self.learning_rate * scale
         return original_step(self, ctx, batch, step_name)
 
     GAMNGenerator._training_step = training_step
@@ -61,6 +88,7 @@ def main():
     generator = model.module_.generator
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "classifier": info,
               "real_test_rows": generation_report(X_test, clf), "params": {**SETTING, "max_epochs": args.epochs},
+              "lr_decay_start": args.lr_decay_start, "mapper_bandwidths": args.mapper_bandwidths,
               "seed": args.seed, "fit_seconds": seconds, "peak_rss_mib": peak_rss_mb(),
               "last_epoch": model.history_[-1], "weights": {}}
     real = result["real_test_rows"]["inception_score"][0]
