@@ -140,10 +140,7 @@ class PaperAMMModule(nn.Module):
         mean, log_var = self.z_head(features).flatten(1).chunk(2, dim=1)
         return mean if noise is None else _gaussian(mean, log_var, noise)
 
-    def infer(self, x, noise_y, noise_z):
-        mean, log_var, features = self.y_logits(x)
-        y = F.softmax(_gaussian(mean, log_var, noise_y), dim=1)
-        return y, self.infer_z(features, y, noise_z)
+    infer = AMMModule.infer  # y = softmax(h_y), then z through this module's infer_z
 
     def prior_z(self, onehot, noise):
         return self.prior_net(onehot) + noise  # sigma = ExpN(0) = 1
