@@ -60,6 +60,12 @@ def _fit_record(model, seconds):
             "last_epoch": model.history_[-1]}
 
 
+def labelled_rows(y, seed, per_class):
+    """Indices of the rows that keep their labels: `per_class` of each digit, drawn with `seed`."""
+    rng = np.random.RandomState(seed)
+    return np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in range(10)])
+
+
 def one(args):
     # Before any parallel torch work, so that torch's worker threads inherit it.
     torch.set_flush_denormal(True)
@@ -73,9 +79,7 @@ def one(args):
         params = {**SAMM_PARAMS, **json.loads(args.params)}
         X, y = fetch_mnist(data_home=DATA_HOME, subset="train", return_X_y=True)
         X_test, y_test = fetch_mnist(data_home=DATA_HOME, subset="test", return_X_y=True)
-        rng = np.random.RandomState(args.seed)
-        keep = np.concatenate([rng.choice(np.flatnonzero(y == c), args.labels_per_class, replace=False)
-                               for c in range(10)])
+        keep = labelled_rows(y, args.seed, args.labels_per_class)
         y_partial = np.full_like(y, -1)
         y_partial[keep] = y[keep]
         start = time.perf_counter()

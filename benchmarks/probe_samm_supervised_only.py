@@ -27,17 +27,15 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import DATA_HOME, machine, write_json  # noqa: E402
+from bench_amm import RESULTS, SAMM_PARAMS, _mean_std, labelled_rows  # noqa: E402
 
 from skdeepgen import SAMMClassifier  # noqa: E402
 from skdeepgen.datasets import fetch_mnist  # noqa: E402
 from skdeepgen.networks import init_weights  # noqa: E402
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-
 
 def run(seed, params, X, y, X_test, y_test, labels_per_class):
-    rng = np.random.RandomState(seed)
-    keep = np.concatenate([rng.choice(np.flatnonzero(y == c), labels_per_class, replace=False) for c in range(10)])
+    keep = labelled_rows(y, seed, labels_per_class)
     est = SAMMClassifier(random_state=seed, **params)
     est.n_features_in_ = X.shape[1]
     est.classes_ = np.arange(10)
@@ -47,7 +45,7 @@ def run(seed, params, X, y, X_test, y_test, labels_per_class):
     init_weights(module, std=0.02, generator=generator)
     parts = [module.trunk, module.y_head]
     optimizer = torch.optim.Adam([p for m in parts for p in m.parameters()], lr=est.learning_rate,
-                                 betas=tuple(est.betas))
+                                 betas=est.betas_)
     X_l, y_l = torch.from_numpy(X[keep]), torch.from_numpy(y[keep].astype(np.int64))
     steps = est.max_epochs * math.ceil(X.shape[0] / est.batch_size)
     start = time.perf_counter()
@@ -77,7 +75,7 @@ def main():
     parser.add_argument("--out", default="samm_supervised_only.json")
     args = parser.parse_args()
     torch.set_flush_denormal(True)
-    params = {"max_epochs": 12, **json.loads(args.params)}
+    params = {**SAMM_PARAMS, **json.loads(args.params)}
     X, y = fetch_mnist(data_home=DATA_HOME, subset="train", return_X_y=True)
     X_test, y_test = fetch_mnist(data_home=DATA_HOME, subset="test", return_X_y=True)
     result = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "params": params, "runs": []}
@@ -85,8 +83,7 @@ def main():
         entry = run(seed, params, X, y, X_test, y_test, args.labels_per_class)
         print(json.dumps(entry), flush=True)
         result["runs"].append(entry)
-    errors = [r["test_error"] for r in result["runs"]]
-    result["test_error"] = [float(np.mean(errors)), float(np.std(errors))]
+    result["test_error"] = _mean_std([r["test_error"] for r in result["runs"]])
     print("test error", result["test_error"], flush=True)
     write_json(os.path.join(RESULTS, args.out), result)
 
