@@ -67,6 +67,8 @@ def run_child(script, args):
 
 
 def write_json(path, payload):
+    # A results name given with a directory must not lose a finished run to a missing folder.
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as fh:
         json.dump(payload, fh, indent=2)
         fh.write("\n")

@@ -598,6 +598,23 @@ def _unlabelled_mask(y):
     return np.array([isinstance(v, numbers.Number) and not isinstance(v, bool) and v == -1 for v in y], dtype=bool)
 
 
+def _random_shift(x, image_shape, max_shift, generator):
+    """Translate each flattened image by its own random (dy, dx) in [-max_shift, max_shift].
+
+    Border pixels are replicated into the space a shift opens, so a digit on a
+    blank background stays on a blank background.
+    """
+    channels, height, width = image_shape
+    m = x.shape[0]
+    padded = F.pad(x.reshape(m, channels, height, width), (max_shift,) * 4, mode="replicate")
+    offsets = torch.randint(2 * max_shift + 1, (2, m), generator=generator).to(x.device)
+    rows = (torch.arange(height, device=x.device) + offsets[0, :, None])[:, None, :, None]
+    cols = (torch.arange(width, device=x.device) + offsets[1, :, None])[:, None, None, :]
+    picked = padded[torch.arange(m, device=x.device)[:, None, None, None],
+                    torch.arange(channels, device=x.device)[None, :, None, None], rows, cols]
+    return picked.reshape(m, -1)
+
+
 class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, _BaseAMM):
     __doc__ = f"""Semi-supervised Adversarially Learned Mixture Model (SAMM) classifier.
 
@@ -631,6 +648,13 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         class-conditional. 0 is the paper's SAMM. Not in the paper (it is the
         classifier-on-samples term of Triple-GAN-style semi-supervised
         GANs).
+    label_shift : int, default=0
+        Largest random translation, in pixels along each image axis, of a
+        labelled image each time the supervised game draws it (needs
+        ``image_shape``; border pixels fill the space a shift opens). 0 uses
+        the labelled rows as they are, as the paper does. Data augmentation
+        against the classifier memorising a few labelled rows; not in the
+        paper.
     {_SHARED_PARAMETERS}
 
     Attributes
@@ -674,16 +698,19 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         "classes": ["array-like", None],
         "label_weight": [Interval(Real, 0, None, closed="left")],
         "sample_label_weight": [Interval(Real, 0, None, closed="left")],
+        "label_shift": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, classes=None, *, label_weight=0.0, sample_label_weight=0.0, latent_dim=64, prior="learned",
-                 gradient_penalty=10.0, encoder_layers="auto", decoder_layers="auto", discriminator_layers="auto",
+    def __init__(self, classes=None, *, label_weight=0.0, sample_label_weight=0.0, label_shift=0, latent_dim=64,
+                 prior="learned", gradient_penalty=10.0, encoder_layers="auto", decoder_layers="auto",
+                 discriminator_layers="auto",
                  dropout=0.2, output_activation="auto", image_shape=None, conv_channels=(32, 64), batch_size=100,
                  max_epochs=30, learning_rate=2e-4, betas=(0.5, 0.999), device="auto", precision="fp32",
                  random_state=None, verbose=0):
         self.classes = classes
         self.label_weight = label_weight
         self.sample_label_weight = sample_label_weight
+        self.label_shift = label_shift
         self.latent_dim = latent_dim
         self.prior = prior
         self.gradient_penalty = gradient_penalty
@@ -710,6 +737,16 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
 
     def _n_components(self):
         return len(self.classes_)
+
+    def _check_params(self, X):
+        super()._check_params(X)
+        if self.label_shift > 0:
+            if self.image_shape_ is None:
+                raise ValueError(f"label_shift={self.label_shift!r} translates images and needs image_shape; "
+                                 "image_shape is None.")
+            if self.label_shift >= min(self.image_shape_[1:]):
+                raise ValueError(f"label_shift={self.label_shift!r} must be smaller than the image's height and "
+                                 f"width, image_shape={self.image_shape_!r}.")
 
     def _fit_targets(self, X, y):
         if y is None:
@@ -749,7 +786,10 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         batch, and the labels' cross-entropy under G_y (None unless it is weighted)."""
         module = ctx.module
         pick = torch.randint(ctx.state["labelled_y"].shape[0], (m,), generator=ctx.generator).to(ctx.device)
-        x, labels = module.scaler(ctx.state["labelled_X"][pick]), ctx.state["labelled_y"][pick]
+        x, labels = ctx.state["labelled_X"][pick], ctx.state["labelled_y"][pick]
+        if self.label_shift > 0:
+            x = _random_shift(x, self.image_shape_, self.label_shift, ctx.generator)
+        x = module.scaler(x)
         onehot = F.one_hot(labels, self._n_components()).float()
         cross_entropy = None
         with torch.set_grad_enabled(step_name == "generator"):

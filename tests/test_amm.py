@@ -298,6 +298,57 @@ def test_sample_cross_entropy_trains_the_classifier_only(data):
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in decoder)
 
 
+def test_random_shift_translates_each_image_within_the_bound():
+    from skdeepgen.amm import _random_shift
+
+    images = torch.zeros(200, 2, 12, 10)
+    images[:, :, 5, 4] = torch.tensor([1.0, 2.0])  # one interior pixel per channel, far from the border
+    shifted = _random_shift(images.reshape(200, -1), (2, 12, 10), 3, torch.Generator().manual_seed(0))
+    shifted = shifted.reshape(200, 2, 12, 10)
+    moves = set()
+    for image in shifted:
+        (r, c), = (image[0] == 1).nonzero().tolist()
+        assert image[1, r, c] == 2 and image.sum() == 3  # both channels move together; nothing else changes
+        moves.add((r - 5, c - 4))
+    assert moves <= {(dy, dx) for dy in range(-3, 4) for dx in range(-3, 4)}
+    assert len(moves) > 30  # the shifts spread over the 7 x 7 offsets
+
+
+def test_random_shift_fills_the_opened_border_from_the_edge():
+    from skdeepgen.amm import _random_shift
+
+    images = torch.ones(50, 1, 6, 6)
+    shifted = _random_shift(images.reshape(50, -1), (1, 6, 6), 2, torch.Generator().manual_seed(1))
+    assert torch.all(shifted == 1)
+
+
+def test_label_shift_augments_only_the_labelled_rows(data, monkeypatch):
+    """With label_shift the supervised game gets translated labelled images; the unsupervised game's rows
+    are the data as given."""
+    from sklearn.datasets import load_digits
+
+    import skdeepgen.amm as amm
+
+    digits = load_digits()
+    X, y = digits.data[:120] / 16.0, digits.target[:120]
+    calls = []
+    original = amm._random_shift
+
+    def spy(x, image_shape, max_shift, generator):
+        calls.append((x.shape[0], image_shape, max_shift))
+        return original(x, image_shape, max_shift, generator)
+
+    monkeypatch.setattr(amm, "_random_shift", spy)
+    params = dict(latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8), max_epochs=1, batch_size=40,
+                  label_weight=1.0, random_state=0)
+    shifted = SAMMClassifier(label_shift=1, **params).fit(X, partial(y, 4))
+    assert calls and all(c == (40, (1, 8, 8), 1) for c in calls)
+    calls.clear()
+    plain = SAMMClassifier(**params).fit(X, partial(y, 4))
+    assert not calls
+    assert not np.allclose(shifted.predict_proba(X), plain.predict_proba(X))
+
+
 def test_samm_classes_prior_and_predictions(data):
     X, y = data
     names = np.array(["a", "b", "c"], dtype=object)[y]
@@ -368,6 +419,23 @@ def test_samm_bad_targets_refused_before_training(data, monkeypatch, y, match):
     monkeypatch.setattr(SAMMClassifier, "_initialize", no_training)
     with pytest.raises(ValueError, match=match):
         small_samm().fit(data[0], y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(label_shift=2), r"label_shift=2 .*needs image_shape"),
+        (dict(label_shift=4, image_shape=(1, 4, 4)), r"label_shift=4 must be smaller"),
+        (dict(label_shift=-1), "label_shift"),
+    ],
+)
+def test_samm_bad_label_shift_refused_before_training(data, monkeypatch, params, match):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(SAMMClassifier, "_initialize", no_training)
+    with pytest.raises(ValueError, match=match):
+        small_samm(**params).fit(np.tile(data[0], 4), partial(data[1]))  # 16 features: a 4 x 4 image
 
 
 # ----------------------------------------------------------------- errors
