@@ -703,10 +703,9 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
 
     def __init__(self, classes=None, *, label_weight=0.0, sample_label_weight=0.0, label_shift=0, latent_dim=64,
                  prior="learned", gradient_penalty=10.0, encoder_layers="auto", decoder_layers="auto",
-                 discriminator_layers="auto",
-                 dropout=0.2, output_activation="auto", image_shape=None, conv_channels=(32, 64), batch_size=100,
-                 max_epochs=30, learning_rate=2e-4, betas=(0.5, 0.999), device="auto", precision="fp32",
-                 random_state=None, verbose=0):
+                 discriminator_layers="auto", dropout=0.2, output_activation="auto", image_shape=None,
+                 conv_channels=(32, 64), batch_size=100, max_epochs=30, learning_rate=2e-4, betas=(0.5, 0.999),
+                 device="auto", precision="fp32", random_state=None, verbose=0):
         self.classes = classes
         self.label_weight = label_weight
         self.sample_label_weight = sample_label_weight
