@@ -43,6 +43,14 @@ def partial(y, every=8):
     return np.where(np.arange(len(y)) % every == 0, y, -1)
 
 
+def refuse_training(monkeypatch, cls):
+    """Make cls's fit fail loudly if it gets as far as initialising the networks."""
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(cls, "_initialize", no_training)
+
+
 @pytest.fixture(scope="module")
 def fitted(data):
     # On the CPU: the white-box tests below feed CPU tensors to module_.
@@ -413,10 +421,7 @@ def test_samm_given_classes(data):
     ],
 )
 def test_samm_bad_targets_refused_before_training(data, monkeypatch, y, match):
-    def no_training(*args, **kwargs):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(SAMMClassifier, "_initialize", no_training)
+    refuse_training(monkeypatch, SAMMClassifier)
     with pytest.raises(ValueError, match=match):
         small_samm().fit(data[0], y)
 
@@ -430,10 +435,7 @@ def test_samm_bad_targets_refused_before_training(data, monkeypatch, y, match):
     ],
 )
 def test_samm_bad_label_shift_refused_before_training(data, monkeypatch, params, match):
-    def no_training(*args, **kwargs):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(SAMMClassifier, "_initialize", no_training)
+    refuse_training(monkeypatch, SAMMClassifier)
     with pytest.raises(ValueError, match=match):
         small_samm(**params).fit(np.tile(data[0], 4), partial(data[1]))  # 16 features: a 4 x 4 image
 
@@ -455,10 +457,7 @@ def test_samm_bad_label_shift_refused_before_training(data, monkeypatch, params,
     ],
 )
 def test_bad_params_refused_before_training(data, monkeypatch, params, match):
-    def no_training(*args, **kwargs):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(AMMClustering, "_initialize", no_training)
+    refuse_training(monkeypatch, AMMClustering)
     n_clusters = params.pop("n_clusters", 3)
     with pytest.raises((ValueError, TypeError), match=match):
         small(n_clusters, **params).fit(data[0])
