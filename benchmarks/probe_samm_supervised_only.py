@@ -9,8 +9,8 @@ with the same labelled draw as ``bench_amm.py samm`` (100 rows per class drawn
 with the seed), the same minibatches of labelled rows drawn with replacement,
 the same Adam settings and as many steps as SAMM takes in ``max_epochs``
 epochs over the 60,000 training rows. Accuracy of argmax G_y on the 10,000
-test rows. With ``label_shift`` in ``--params`` the labelled images are
-translated as ``fit`` translates them::
+test rows. With ``label_shift``, ``label_rotation`` or ``label_scale`` in
+``--params`` the labelled images are augmented as ``fit`` augments them::
 
     python benchmarks/probe_samm_supervised_only.py --seeds 0 1 2 \
         --params '{"image_shape": [1, 28, 28], "max_epochs": 4}' --out samm_supervised_only_conv.json
@@ -31,7 +31,6 @@ from _common import DATA_HOME, machine, write_json  # noqa: E402
 from bench_amm import RESULTS, SAMM_PARAMS, _mean_std, labelled_rows  # noqa: E402
 
 from skdeepgen import SAMMClassifier  # noqa: E402
-from skdeepgen.amm import _random_shift  # noqa: E402
 from skdeepgen.datasets import fetch_mnist  # noqa: E402
 from skdeepgen.networks import init_weights  # noqa: E402
 
@@ -55,8 +54,7 @@ def run(seed, params, X, y, X_test, y_test, labels_per_class):
     for _ in range(steps):
         pick = torch.randint(len(keep), (est.batch_size,), generator=generator)
         x = X_l[pick]
-        if est.label_shift > 0:
-            x = _random_shift(x, est.image_shape_, est.label_shift, generator)
+        x = est._augment_labelled(x, generator)
         mean, _, _ = module.y_logits(module.scaler(x))
         loss = F.cross_entropy(mean, y_l[pick])
         optimizer.zero_grad()

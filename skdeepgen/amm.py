@@ -25,6 +25,7 @@ summed for each player (Algorithm 2). ``predict`` is argmax G_y(x).
 
 from __future__ import annotations
 
+import math
 import numbers
 from numbers import Integral, Real
 
@@ -615,6 +616,26 @@ def _random_shift(x, image_shape, max_shift, generator):
     return picked.reshape(m, -1)
 
 
+def _random_warp(x, image_shape, max_rotation, max_scale, generator):
+    """Rotate each flattened image by its own random angle in [-max_rotation, max_rotation] degrees and
+    scale it about its centre by a factor in [1 - max_scale, 1 + max_scale].
+
+    Bilinear resampling; points that fall outside the image take the nearest border pixel.
+    """
+    channels, height, width = image_shape
+    m = x.shape[0]
+    u = (torch.rand(2, m, generator=generator) * 2 - 1).to(x.device)
+    angle = u[0] * math.radians(max_rotation)
+    # affine_grid maps output coordinates to input ones, so the inverse scale enlarges the digit by 1 + u s.
+    inverse_scale = 1.0 / (1.0 + u[1] * max_scale)
+    cos, sin = torch.cos(angle) * inverse_scale, torch.sin(angle) * inverse_scale
+    zero = torch.zeros_like(cos)
+    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1).to(x.dtype)
+    images = x.reshape(m, channels, height, width)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, padding_mode="border", align_corners=False).reshape(m, -1)
+
+
 class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, _BaseAMM):
     __doc__ = f"""Semi-supervised Adversarially Learned Mixture Model (SAMM) classifier.
 
@@ -655,6 +676,17 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         the labelled rows as they are, as the paper does. Data augmentation
         against the classifier memorising a few labelled rows; not in the
         paper.
+    label_rotation : float, default=0.0
+        Largest random rotation, in degrees, of a labelled image each time
+        the supervised game draws it, applied before ``label_shift``
+        (needs ``image_shape``). 0 does not rotate. Not in the paper.
+    label_scale : float, default=0.0
+        Largest relative change of size of a labelled image each time the
+        supervised game draws it: the image is scaled about its centre by
+        a factor drawn from [1 - label_scale, 1 + label_scale], together
+        with ``label_rotation`` (bilinear resampling, border pixels fill the
+        space outside the image; needs ``image_shape``). 0 does not scale.
+        Not in the paper.
     {_SHARED_PARAMETERS}
 
     Attributes
@@ -699,17 +731,22 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         "label_weight": [Interval(Real, 0, None, closed="left")],
         "sample_label_weight": [Interval(Real, 0, None, closed="left")],
         "label_shift": [Interval(Integral, 0, None, closed="left")],
+        "label_rotation": [Interval(Real, 0, 180, closed="both")],
+        "label_scale": [Interval(Real, 0, 1, closed="left")],
     }
 
-    def __init__(self, classes=None, *, label_weight=0.0, sample_label_weight=0.0, label_shift=0, latent_dim=64,
-                 prior="learned", gradient_penalty=10.0, encoder_layers="auto", decoder_layers="auto",
-                 discriminator_layers="auto", dropout=0.2, output_activation="auto", image_shape=None,
-                 conv_channels=(32, 64), batch_size=100, max_epochs=30, learning_rate=2e-4, betas=(0.5, 0.999),
-                 device="auto", precision="fp32", random_state=None, verbose=0):
+    def __init__(self, classes=None, *, label_weight=0.0, sample_label_weight=0.0, label_shift=0,
+                 label_rotation=0.0, label_scale=0.0, latent_dim=64, prior="learned", gradient_penalty=10.0,
+                 encoder_layers="auto", decoder_layers="auto", discriminator_layers="auto", dropout=0.2,
+                 output_activation="auto", image_shape=None, conv_channels=(32, 64), batch_size=100, max_epochs=30,
+                 learning_rate=2e-4, betas=(0.5, 0.999), device="auto", precision="fp32", random_state=None,
+                 verbose=0):
         self.classes = classes
         self.label_weight = label_weight
         self.sample_label_weight = sample_label_weight
         self.label_shift = label_shift
+        self.label_rotation = label_rotation
+        self.label_scale = label_scale
         self.latent_dim = latent_dim
         self.prior = prior
         self.gradient_penalty = gradient_penalty
@@ -739,10 +776,11 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
 
     def _check_params(self, X):
         super()._check_params(X)
+        for name in ("label_shift", "label_rotation", "label_scale"):
+            value = getattr(self, name)
+            if value > 0 and self.image_shape_ is None:
+                raise ValueError(f"{name}={value!r} transforms images and needs image_shape; image_shape is None.")
         if self.label_shift > 0:
-            if self.image_shape_ is None:
-                raise ValueError(f"label_shift={self.label_shift!r} translates images and needs image_shape; "
-                                 "image_shape is None.")
             if self.label_shift >= min(self.image_shape_[1:]):
                 raise ValueError(f"label_shift={self.label_shift!r} must be smaller than the image's height and "
                                  f"width, image_shape={self.image_shape_!r}.")
@@ -780,15 +818,21 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
         ctx.state["labelled_X"] = torch.from_numpy(ctx.X[labelled]).to(ctx.device)
         ctx.state["labelled_y"] = torch.from_numpy(ctx.y[labelled]).to(ctx.device)
 
+    def _augment_labelled(self, x, generator):
+        """The labelled rows x randomly rotated and scaled, then translated, as the parameters ask."""
+        if self.label_rotation > 0 or self.label_scale > 0:
+            x = _random_warp(x, self.image_shape_, self.label_rotation, self.label_scale, generator)
+        if self.label_shift > 0:
+            x = _random_shift(x, self.image_shape_, self.label_shift, generator)
+        return x
+
     def _labelled_triples(self, ctx, m, step_name):
         """m labelled pairs drawn with replacement: the triples (x, y, G_z(x, y)), their synthesised
         batch, and the labels' cross-entropy under G_y (None unless it is weighted)."""
         module = ctx.module
         pick = torch.randint(ctx.state["labelled_y"].shape[0], (m,), generator=ctx.generator).to(ctx.device)
         x, labels = ctx.state["labelled_X"][pick], ctx.state["labelled_y"][pick]
-        if self.label_shift > 0:
-            x = _random_shift(x, self.image_shape_, self.label_shift, ctx.generator)
-        x = module.scaler(x)
+        x = module.scaler(self._augment_labelled(x, ctx.generator))
         onehot = F.one_hot(labels, self._n_components()).float()
         cross_entropy = None
         with torch.set_grad_enabled(step_name == "generator"):

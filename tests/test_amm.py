@@ -330,6 +330,62 @@ def test_random_shift_fills_the_opened_border_from_the_edge():
     assert torch.all(shifted == 1)
 
 
+def test_random_warp_rotates_and_scales_about_the_centre():
+    from skdeepgen.amm import _random_warp
+
+    gen = torch.Generator().manual_seed(0)
+    images = torch.zeros(300, 1, 21, 21)
+    images[:, 0, 10, 14] = 1.0  # one pixel 4 to the right of the centre
+    ones = torch.ones(300, 2 * 21 * 21)
+    # Rotation alone keeps the distance to the centre; the angles spread over the range.
+    rotated = _random_warp(images.reshape(300, -1), (1, 21, 21), 90.0, 0.0, gen).reshape(300, 21, 21)
+    rows, cols = torch.meshgrid(torch.arange(21.0), torch.arange(21.0), indexing="ij")
+    mass = rotated.sum(dim=(1, 2))
+    r = (rotated * rows).sum(dim=(1, 2)) / mass - 10
+    c = (rotated * cols).sum(dim=(1, 2)) / mass - 10
+    np.testing.assert_allclose(torch.hypot(r, c).numpy(), 4.0, atol=0.25)
+    angles = torch.rad2deg(torch.atan2(r, c))
+    assert angles.abs().max() <= 90.5 and angles.min() < -60 and angles.max() > 60
+    # Scaling alone keeps the direction and moves the pixel by the factor, within [0.5, 1.5].
+    scaled = _random_warp(images.reshape(300, -1), (1, 21, 21), 0.0, 0.5, gen).reshape(300, 21, 21)
+    mass = scaled.sum(dim=(1, 2))
+    r = (scaled * rows).sum(dim=(1, 2)) / mass - 10
+    c = (scaled * cols).sum(dim=(1, 2)) / mass - 10
+    np.testing.assert_allclose(r.numpy(), 0.0, atol=1e-4)
+    assert c.min() >= 4 * 0.5 - 0.25 and c.max() <= 4 * 1.5 + 0.25 and c.max() - c.min() > 3
+    # A constant image stays constant (the border fills what rotation brings in); channels move together.
+    np.testing.assert_allclose(_random_warp(ones, (2, 21, 21), 45.0, 0.3, gen).numpy(), 1.0, atol=1e-6)
+
+
+def test_label_rotation_and_scale_augment_the_labelled_rows(data, monkeypatch):
+    from sklearn.datasets import load_digits
+
+    import skdeepgen.amm as amm
+
+    digits = load_digits()
+    X, y = digits.data[:120] / 16.0, digits.target[:120]
+    calls = []
+    original = amm._random_warp
+
+    def spy(x, image_shape, max_rotation, max_scale, generator):
+        calls.append((x.shape[0], image_shape, max_rotation, max_scale))
+        return original(x, image_shape, max_rotation, max_scale, generator)
+
+    monkeypatch.setattr(amm, "_random_warp", spy)
+    params = dict(latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8), max_epochs=1, batch_size=40,
+                  label_weight=1.0, random_state=0)
+    X_before = X.copy()
+    warped = SAMMClassifier(label_rotation=10.0, label_scale=0.1, **params).fit(X, partial(y, 4))
+    assert calls and all(c == (40, (1, 8, 8), 10.0, 0.1) for c in calls)
+    np.testing.assert_array_equal(X, X_before)
+    calls.clear()
+    plain = SAMMClassifier(**params).fit(X, partial(y, 4))
+    assert not calls
+    assert not np.allclose(warped.predict_proba(X), plain.predict_proba(X))
+    again = SAMMClassifier(label_rotation=10.0, label_scale=0.1, **params).fit(X, partial(y, 4))
+    np.testing.assert_array_equal(warped.predict_proba(X), again.predict_proba(X))
+
+
 def test_label_shift_augments_only_the_labelled_rows(data, monkeypatch):
     """With label_shift the supervised game gets translated labelled images; the unsupervised game's rows
     are the data as given."""
@@ -432,6 +488,11 @@ def test_samm_bad_targets_refused_before_training(data, monkeypatch, y, match):
         (dict(label_shift=2), r"label_shift=2 .*needs image_shape"),
         (dict(label_shift=4, image_shape=(1, 4, 4)), r"label_shift=4 must be smaller"),
         (dict(label_shift=-1), "label_shift"),
+        (dict(label_rotation=5.0), r"label_rotation=5.0 .*needs image_shape"),
+        (dict(label_scale=0.1), r"label_scale=0.1 .*needs image_shape"),
+        (dict(label_rotation=200.0, image_shape=(1, 4, 4)), "label_rotation"),
+        (dict(label_scale=1.0, image_shape=(1, 4, 4)), "label_scale"),
+        (dict(label_scale=-0.1, image_shape=(1, 4, 4)), "label_scale"),
     ],
 )
 def test_samm_bad_label_shift_refused_before_training(data, monkeypatch, params, match):
