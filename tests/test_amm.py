@@ -357,7 +357,7 @@ def test_random_warp_rotates_and_scales_about_the_centre():
     np.testing.assert_allclose(_random_warp(ones, (2, 21, 21), 45.0, 0.3, gen).numpy(), 1.0, atol=1e-6)
 
 
-def test_label_rotation_and_scale_augment_the_labelled_rows(data, monkeypatch):
+def test_label_rotation_and_scale_augment_the_labelled_rows(monkeypatch):
     from sklearn.datasets import load_digits
 
     import skdeepgen.amm as amm
