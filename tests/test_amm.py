@@ -357,7 +357,16 @@ def test_random_warp_rotates_and_scales_about_the_centre():
     np.testing.assert_allclose(_random_warp(ones, (2, 21, 21), 45.0, 0.3, gen).numpy(), 1.0, atol=1e-6)
 
 
-def test_label_rotation_and_scale_augment_the_labelled_rows(monkeypatch):
+@pytest.mark.parametrize(
+    "helper, augment, expected",
+    [
+        ("_random_shift", dict(label_shift=1), (1,)),
+        ("_random_warp", dict(label_rotation=10.0, label_scale=0.1), (10.0, 0.1)),
+    ],
+)
+def test_labelled_augmentation_touches_only_the_labelled_rows(monkeypatch, helper, augment, expected):
+    """Each augmentation parameter sends the supervised game's labelled images through its helper with the
+    given bounds; the unsupervised game's rows are the data as given, and X itself is not modified."""
     from sklearn.datasets import load_digits
 
     import skdeepgen.amm as amm
@@ -365,52 +374,25 @@ def test_label_rotation_and_scale_augment_the_labelled_rows(monkeypatch):
     digits = load_digits()
     X, y = digits.data[:120] / 16.0, digits.target[:120]
     calls = []
-    original = amm._random_warp
+    original = getattr(amm, helper)
 
-    def spy(x, image_shape, max_rotation, max_scale, generator):
-        calls.append((x.shape[0], image_shape, max_rotation, max_scale))
-        return original(x, image_shape, max_rotation, max_scale, generator)
+    def spy(x, image_shape, *bounds_and_generator):
+        calls.append((x.shape[0], image_shape, *bounds_and_generator[:-1]))
+        return original(x, image_shape, *bounds_and_generator)
 
-    monkeypatch.setattr(amm, "_random_warp", spy)
+    monkeypatch.setattr(amm, helper, spy)
     params = dict(latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8), max_epochs=1, batch_size=40,
                   label_weight=1.0, random_state=0)
     X_before = X.copy()
-    warped = SAMMClassifier(label_rotation=10.0, label_scale=0.1, **params).fit(X, partial(y, 4))
-    assert calls and all(c == (40, (1, 8, 8), 10.0, 0.1) for c in calls)
+    augmented = SAMMClassifier(**augment, **params).fit(X, partial(y, 4))
+    assert calls and all(c == (40, (1, 8, 8), *expected) for c in calls)
     np.testing.assert_array_equal(X, X_before)
     calls.clear()
     plain = SAMMClassifier(**params).fit(X, partial(y, 4))
     assert not calls
-    assert not np.allclose(warped.predict_proba(X), plain.predict_proba(X))
-    again = SAMMClassifier(label_rotation=10.0, label_scale=0.1, **params).fit(X, partial(y, 4))
-    np.testing.assert_array_equal(warped.predict_proba(X), again.predict_proba(X))
-
-
-def test_label_shift_augments_only_the_labelled_rows(data, monkeypatch):
-    """With label_shift the supervised game gets translated labelled images; the unsupervised game's rows
-    are the data as given."""
-    from sklearn.datasets import load_digits
-
-    import skdeepgen.amm as amm
-
-    digits = load_digits()
-    X, y = digits.data[:120] / 16.0, digits.target[:120]
-    calls = []
-    original = amm._random_shift
-
-    def spy(x, image_shape, max_shift, generator):
-        calls.append((x.shape[0], image_shape, max_shift))
-        return original(x, image_shape, max_shift, generator)
-
-    monkeypatch.setattr(amm, "_random_shift", spy)
-    params = dict(latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8), max_epochs=1, batch_size=40,
-                  label_weight=1.0, random_state=0)
-    shifted = SAMMClassifier(label_shift=1, **params).fit(X, partial(y, 4))
-    assert calls and all(c == (40, (1, 8, 8), 1) for c in calls)
-    calls.clear()
-    plain = SAMMClassifier(**params).fit(X, partial(y, 4))
-    assert not calls
-    assert not np.allclose(shifted.predict_proba(X), plain.predict_proba(X))
+    assert not np.allclose(augmented.predict_proba(X), plain.predict_proba(X))
+    again = SAMMClassifier(**augment, **params).fit(X, partial(y, 4))
+    np.testing.assert_array_equal(augmented.predict_proba(X), again.predict_proba(X))
 
 
 def test_samm_classes_prior_and_predictions(data):
