@@ -25,7 +25,6 @@ summed for each player (Algorithm 2). ``predict`` is argmax G_y(x).
 
 from __future__ import annotations
 
-import math
 import numbers
 from numbers import Integral, Real
 
@@ -40,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 from torch.nn import functional as F
 
+from ._augment import random_affine
 from ._training import check_betas, make_adam
 from .adversarial import discriminator_loss, frozen, gradient_penalty
 from .base import BaseDeepClusterer, BaseDeepModel
@@ -599,43 +599,6 @@ def _unlabelled_mask(y):
     return np.array([isinstance(v, numbers.Number) and not isinstance(v, bool) and v == -1 for v in y], dtype=bool)
 
 
-def _random_shift(x, image_shape, max_shift, generator):
-    """Translate each flattened image by its own random (dy, dx) in [-max_shift, max_shift].
-
-    Border pixels are replicated into the space a shift opens, so a digit on a
-    blank background stays on a blank background.
-    """
-    channels, height, width = image_shape
-    m = x.shape[0]
-    padded = F.pad(x.reshape(m, channels, height, width), (max_shift,) * 4, mode="replicate")
-    offsets = torch.randint(2 * max_shift + 1, (2, m), generator=generator).to(x.device)
-    rows = (torch.arange(height, device=x.device) + offsets[0, :, None])[:, None, :, None]
-    cols = (torch.arange(width, device=x.device) + offsets[1, :, None])[:, None, None, :]
-    picked = padded[torch.arange(m, device=x.device)[:, None, None, None],
-                    torch.arange(channels, device=x.device)[None, :, None, None], rows, cols]
-    return picked.reshape(m, -1)
-
-
-def _random_warp(x, image_shape, max_rotation, max_scale, generator):
-    """Rotate each flattened image by its own random angle in [-max_rotation, max_rotation] degrees and
-    scale it about its centre by a factor in [1 - max_scale, 1 + max_scale].
-
-    Bilinear resampling; points that fall outside the image take the nearest border pixel.
-    """
-    channels, height, width = image_shape
-    m = x.shape[0]
-    u = (torch.rand(2, m, generator=generator) * 2 - 1).to(x.device)
-    angle = u[0] * math.radians(max_rotation)
-    # affine_grid maps output coordinates to input ones, so the inverse scale enlarges the digit by 1 + u s.
-    inverse_scale = 1.0 / (1.0 + u[1] * max_scale)
-    cos, sin = torch.cos(angle) * inverse_scale, torch.sin(angle) * inverse_scale
-    zero = torch.zeros_like(cos)
-    theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1).to(x.dtype)
-    images = x.reshape(m, channels, height, width)
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, padding_mode="border", align_corners=False).reshape(m, -1)
-
-
 class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, _BaseAMM):
     __doc__ = f"""Semi-supervised Adversarially Learned Mixture Model (SAMM) classifier.
 
@@ -820,11 +783,7 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
 
     def _augment_labelled(self, x, generator):
         """The labelled rows x randomly rotated and scaled, then translated, as the parameters ask."""
-        if self.label_rotation > 0 or self.label_scale > 0:
-            x = _random_warp(x, self.image_shape_, self.label_rotation, self.label_scale, generator)
-        if self.label_shift > 0:
-            x = _random_shift(x, self.image_shape_, self.label_shift, generator)
-        return x
+        return random_affine(x, self.image_shape_, self.label_rotation, self.label_scale, self.label_shift, generator)
 
     def _labelled_triples(self, ctx, m, step_name):
         """m labelled pairs drawn with replacement: the triples (x, y, G_z(x, y)), their synthesised

@@ -307,11 +307,11 @@ def test_sample_cross_entropy_trains_the_classifier_only(data):
 
 
 def test_random_shift_translates_each_image_within_the_bound():
-    from skdeepgen.amm import _random_shift
+    from skdeepgen._augment import random_shift
 
     images = torch.zeros(200, 2, 12, 10)
     images[:, :, 5, 4] = torch.tensor([1.0, 2.0])  # one interior pixel per channel, far from the border
-    shifted = _random_shift(images.reshape(200, -1), (2, 12, 10), 3, torch.Generator().manual_seed(0))
+    shifted = random_shift(images.reshape(200, -1), (2, 12, 10), 3, torch.Generator().manual_seed(0))
     shifted = shifted.reshape(200, 2, 12, 10)
     moves = set()
     for image in shifted:
@@ -323,22 +323,22 @@ def test_random_shift_translates_each_image_within_the_bound():
 
 
 def test_random_shift_fills_the_opened_border_from_the_edge():
-    from skdeepgen.amm import _random_shift
+    from skdeepgen._augment import random_shift
 
     images = torch.ones(50, 1, 6, 6)
-    shifted = _random_shift(images.reshape(50, -1), (1, 6, 6), 2, torch.Generator().manual_seed(1))
+    shifted = random_shift(images.reshape(50, -1), (1, 6, 6), 2, torch.Generator().manual_seed(1))
     assert torch.all(shifted == 1)
 
 
 def test_random_warp_rotates_and_scales_about_the_centre():
-    from skdeepgen.amm import _random_warp
+    from skdeepgen._augment import random_warp
 
     gen = torch.Generator().manual_seed(0)
     images = torch.zeros(300, 1, 21, 21)
     images[:, 0, 10, 14] = 1.0  # one pixel 4 to the right of the centre
     ones = torch.ones(300, 2 * 21 * 21)
     # Rotation alone keeps the distance to the centre; the angles spread over the range.
-    rotated = _random_warp(images.reshape(300, -1), (1, 21, 21), 90.0, 0.0, gen).reshape(300, 21, 21)
+    rotated = random_warp(images.reshape(300, -1), (1, 21, 21), 90.0, 0.0, gen).reshape(300, 21, 21)
     rows, cols = torch.meshgrid(torch.arange(21.0), torch.arange(21.0), indexing="ij")
     mass = rotated.sum(dim=(1, 2))
     r = (rotated * rows).sum(dim=(1, 2)) / mass - 10
@@ -347,21 +347,21 @@ def test_random_warp_rotates_and_scales_about_the_centre():
     angles = torch.rad2deg(torch.atan2(r, c))
     assert angles.abs().max() <= 90.5 and angles.min() < -60 and angles.max() > 60
     # Scaling alone keeps the direction and moves the pixel by the factor, within [0.5, 1.5].
-    scaled = _random_warp(images.reshape(300, -1), (1, 21, 21), 0.0, 0.5, gen).reshape(300, 21, 21)
+    scaled = random_warp(images.reshape(300, -1), (1, 21, 21), 0.0, 0.5, gen).reshape(300, 21, 21)
     mass = scaled.sum(dim=(1, 2))
     r = (scaled * rows).sum(dim=(1, 2)) / mass - 10
     c = (scaled * cols).sum(dim=(1, 2)) / mass - 10
     np.testing.assert_allclose(r.numpy(), 0.0, atol=1e-4)
     assert c.min() >= 4 * 0.5 - 0.25 and c.max() <= 4 * 1.5 + 0.25 and c.max() - c.min() > 3
     # A constant image stays constant (the border fills what rotation brings in); channels move together.
-    np.testing.assert_allclose(_random_warp(ones, (2, 21, 21), 45.0, 0.3, gen).numpy(), 1.0, atol=1e-6)
+    np.testing.assert_allclose(random_warp(ones, (2, 21, 21), 45.0, 0.3, gen).numpy(), 1.0, atol=1e-6)
 
 
 @pytest.mark.parametrize(
     "helper, augment, expected",
     [
-        ("_random_shift", dict(label_shift=1), (1,)),
-        ("_random_warp", dict(label_rotation=10.0, label_scale=0.1), (10.0, 0.1)),
+        ("random_shift", dict(label_shift=1), (1,)),
+        ("random_warp", dict(label_rotation=10.0, label_scale=0.1), (10.0, 0.1)),
     ],
 )
 def test_labelled_augmentation_touches_only_the_labelled_rows(monkeypatch, helper, augment, expected):
@@ -369,18 +369,18 @@ def test_labelled_augmentation_touches_only_the_labelled_rows(monkeypatch, helpe
     given bounds; the unsupervised game's rows are the data as given, and X itself is not modified."""
     from sklearn.datasets import load_digits
 
-    import skdeepgen.amm as amm
+    import skdeepgen._augment as augment
 
     digits = load_digits()
     X, y = digits.data[:120] / 16.0, digits.target[:120]
     calls = []
-    original = getattr(amm, helper)
+    original = getattr(augment, helper)
 
     def spy(x, image_shape, *bounds_and_generator):
         calls.append((x.shape[0], image_shape, *bounds_and_generator[:-1]))
         return original(x, image_shape, *bounds_and_generator)
 
-    monkeypatch.setattr(amm, helper, spy)
+    monkeypatch.setattr(augment, helper, spy)
     params = dict(latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8), max_epochs=1, batch_size=40,
                   label_weight=1.0, random_state=0)
     X_before = X.copy()

@@ -189,7 +189,9 @@ def test_gradient_penalty_enters_the_discriminator_loss(moons):
     assert "discriminator_penalty" not in small(max_epochs=1).fit(moons[0]).history_[-1]
 
 
-def test_balance_is_log_k_minus_the_information_between_real_rows_and_clusters(moons, monkeypatch):
+@pytest.mark.parametrize("marginal", [1.0, 4.0])
+def test_balance_is_log_k_minus_the_information_between_real_rows_and_clusters(moons, monkeypatch, marginal):
+    """balance_marginal=1 gives log K - I(x_r; y); another weight scales the divergence part alone."""
     seen = []
     original = MMGANClustering._training_step
 
@@ -199,10 +201,10 @@ def test_balance_is_log_k_minus_the_information_between_real_rows_and_clusters(m
             with torch.no_grad():
                 posterior = self._cluster_proba(ctx.module, batch).double()
             marginal = posterior.mean(dim=0)
-            information = float(-torch.sum(marginal * torch.log(marginal))
-                                + torch.sum(posterior * torch.log(posterior), dim=1).mean())
-            expected = np.log(self.n_clusters) - information
-            seen.append((float(out["balance"]), expected))
+            divergence = float(np.log(self.n_clusters) + torch.sum(marginal * torch.log(marginal)))
+            entropy = float(-torch.sum(posterior * torch.log(posterior), dim=1).mean())
+            expected = self.balance_marginal * divergence + entropy
+            seen.append((out["balance"].item(), expected))
             ctx.module.zero_grad(set_to_none=True)
             out["balance"].backward(retain_graph=True)
             # Real rows do not depend on G: the term trains E alone.
@@ -213,13 +215,80 @@ def test_balance_is_log_k_minus_the_information_between_real_rows_and_clusters(m
         return out
 
     monkeypatch.setattr(MMGANClustering, "_training_step", spy)
-    model = small(3, balance=2.0, max_epochs=1).fit(moons[0])
+    model = small(3, balance=2.0, balance_marginal=marginal, max_epochs=1).fit(moons[0])
     assert seen and all(got == pytest.approx(want, abs=1e-5) and got >= -1e-6 for got, want in seen)
     record = model.history_[-1]
     assert record["generator_loss"] == pytest.approx(
         record["generator_adversarial"] + record["generator_encoder"] + 2.0 * record["generator_balance"], rel=1e-4)
     monkeypatch.undo()
     assert "generator_balance" not in small(max_epochs=1).fit(moons[0]).history_[-1]
+
+
+def test_consistency_is_the_divergence_of_the_moved_images_posterior(monkeypatch):
+    """The term is KL(p_E(. | x) || p_E(. | t(x))) with t drawn by random_affine within the augment_* bounds,
+    the first posterior held fixed: it trains E alone, and X is not modified."""
+    from sklearn.datasets import load_digits
+
+    import skdeepgen.mmgan as mmgan
+
+    X = load_digits().data[:120] / 16.0
+    X_before = X.copy()
+    calls, seen = [], []
+    original_affine, original_step = mmgan.random_affine, MMGANClustering._training_step
+
+    def affine_spy(x, image_shape, *bounds_and_generator):
+        moved = original_affine(x, image_shape, *bounds_and_generator)
+        calls.append((x.shape, image_shape, bounds_and_generator[:-1], moved))
+        return moved
+
+    def step_spy(self, ctx, batch, step_name):
+        out = original_step(self, ctx, batch, step_name)
+        if step_name == "generator":
+            moved = calls[-1][3]
+            with torch.no_grad():
+                p = self._cluster_proba(ctx.module, batch).double()
+                q = self._cluster_proba(ctx.module, moved).double()
+            seen.append((out["consistency"].item(), float(torch.sum(p * torch.log(p / q), dim=1).mean())))
+            ctx.module.zero_grad(set_to_none=True)
+            out["consistency"].backward(retain_graph=True)
+            assert all(p.grad is None for p in ctx.module.generator.parameters())
+            assert all(p.grad is None for p in ctx.module.discriminator.parameters())
+            assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in ctx.module.encoder.parameters())
+            ctx.module.zero_grad(set_to_none=True)
+        return out
+
+    monkeypatch.setattr(mmgan, "random_affine", affine_spy)
+    monkeypatch.setattr(MMGANClustering, "_training_step", step_spy)
+    model = small(10, latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8), max_epochs=1, batch_size=40,
+                  consistency=3.0, augment_rotation=15.0, augment_scale=0.1, augment_shift=1).fit(X)
+    assert len(seen) == 3 and all(got == pytest.approx(want, abs=1e-5) and got > 0 for got, want in seen)
+    assert all(c[:3] == ((40, 64), (1, 8, 8), (15.0, 0.1, 1)) for c in calls)
+    assert not torch.equal(calls[0][3], torch.from_numpy(X[:1]).float())  # the images did move
+    np.testing.assert_array_equal(X, X_before)
+    record = model.history_[-1]
+    assert record["generator_loss"] == pytest.approx(
+        record["generator_adversarial"] + record["generator_encoder"] + 3.0 * record["generator_consistency"],
+        rel=1e-4)
+    monkeypatch.undo()
+    assert "generator_consistency" not in small(10, latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8),
+                                                max_epochs=1).fit(X).history_[-1]
+
+
+def test_consistency_needs_images_and_a_shift_inside_them(monkeypatch):
+    from sklearn.datasets import load_digits
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(MMGANClustering, "_initialize", no_training)
+    X = load_digits().data[:50] / 16.0
+    with pytest.raises(ValueError, match="consistency=1.0 transforms images and needs image_shape"):
+        small(consistency=1.0).fit(X)
+    with pytest.raises(ValueError, match="augment_shift=8 must be smaller"):
+        small(consistency=1.0, image_shape=(1, 8, 8), augment_shift=8).fit(X)
+    # Without the term the augmentation bounds are never used, so they need no image.
+    monkeypatch.undo()
+    small(augment_shift=8, max_epochs=1).fit(X)
 
 
 def test_balance_spreads_the_real_rows_over_the_clusters():
@@ -334,6 +403,11 @@ def test_every_loss_and_bf16_fit(moons, loss):
         (dict(alpha=0.0), "alpha"),
         (dict(alpha=-1.0), "alpha"),
         (dict(balance=-0.5), "balance"),
+        (dict(balance_marginal=-1.0), "balance_marginal"),
+        (dict(consistency=-1.0), "consistency"),
+        (dict(augment_rotation=200.0), "augment_rotation"),
+        (dict(augment_scale=1.0), "augment_scale"),
+        (dict(augment_shift=-1), "augment_shift"),
         (dict(init_std=1.5), "init_std"),
         (dict(init_std=0.05), "init_std"),
         (dict(betas=(0.5,)), "betas"),
