@@ -189,6 +189,16 @@ def test_gradient_penalty_enters_the_discriminator_loss(moons):
     assert "discriminator_penalty" not in small(max_epochs=1).fit(moons[0]).history_[-1]
 
 
+def assert_trains_encoder_only(module, term):
+    """Real rows do not depend on G: a term on them gives E a gradient and G and D none."""
+    module.zero_grad(set_to_none=True)
+    term.backward(retain_graph=True)
+    assert all(p.grad is None for p in module.generator.parameters())
+    assert all(p.grad is None for p in module.discriminator.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in module.encoder.parameters())
+    module.zero_grad(set_to_none=True)
+
+
 @pytest.mark.parametrize("marginal", [1.0, 4.0])
 def test_balance_is_log_k_minus_the_information_between_real_rows_and_clusters(moons, monkeypatch, marginal):
     """balance_marginal=1 gives log K - I(x_r; y); another weight scales the divergence part alone."""
@@ -205,13 +215,7 @@ def test_balance_is_log_k_minus_the_information_between_real_rows_and_clusters(m
             entropy = float(-torch.sum(posterior * torch.log(posterior), dim=1).mean())
             expected = self.balance_marginal * divergence + entropy
             seen.append((out["balance"].item(), expected))
-            ctx.module.zero_grad(set_to_none=True)
-            out["balance"].backward(retain_graph=True)
-            # Real rows do not depend on G: the term trains E alone.
-            assert all(p.grad is None for p in ctx.module.generator.parameters())
-            assert all(p.grad is None for p in ctx.module.discriminator.parameters())
-            assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in ctx.module.encoder.parameters())
-            ctx.module.zero_grad(set_to_none=True)
+            assert_trains_encoder_only(ctx.module, out["balance"])
         return out
 
     monkeypatch.setattr(MMGANClustering, "_training_step", spy)
@@ -249,12 +253,7 @@ def test_consistency_is_the_divergence_of_the_moved_images_posterior(monkeypatch
                 p = self._cluster_proba(ctx.module, batch).double()
                 q = self._cluster_proba(ctx.module, moved).double()
             seen.append((out["consistency"].item(), float(torch.sum(p * torch.log(p / q), dim=1).mean())))
-            ctx.module.zero_grad(set_to_none=True)
-            out["consistency"].backward(retain_graph=True)
-            assert all(p.grad is None for p in ctx.module.generator.parameters())
-            assert all(p.grad is None for p in ctx.module.discriminator.parameters())
-            assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in ctx.module.encoder.parameters())
-            ctx.module.zero_grad(set_to_none=True)
+            assert_trains_encoder_only(ctx.module, out["consistency"])
         return out
 
     monkeypatch.setattr(mmgan, "random_affine", affine_spy)
