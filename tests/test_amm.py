@@ -369,18 +369,18 @@ def test_labelled_augmentation_touches_only_the_labelled_rows(monkeypatch, helpe
     given bounds; the unsupervised game's rows are the data as given, and X itself is not modified."""
     from sklearn.datasets import load_digits
 
-    import skdeepgen._augment as augment
+    import skdeepgen._augment as augmentation
 
     digits = load_digits()
     X, y = digits.data[:120] / 16.0, digits.target[:120]
     calls = []
-    original = getattr(augment, helper)
+    original = getattr(augmentation, helper)
 
     def spy(x, image_shape, *bounds_and_generator):
         calls.append((x.shape[0], image_shape, *bounds_and_generator[:-1]))
         return original(x, image_shape, *bounds_and_generator)
 
-    monkeypatch.setattr(augment, helper, spy)
+    monkeypatch.setattr(augmentation, helper, spy)
     params = dict(latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8), max_epochs=1, batch_size=40,
                   label_weight=1.0, random_state=0)
     X_before = X.copy()
