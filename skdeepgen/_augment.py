@@ -13,7 +13,7 @@ import math
 import torch
 from torch.nn import functional as F
 
-__all__ = ["random_affine", "random_shift", "random_warp"]
+__all__ = ["check_shift", "random_affine", "random_shift", "random_warp", "require_image_shape"]
 
 
 def random_shift(x, image_shape, max_shift, generator):
@@ -60,3 +60,16 @@ def random_affine(x, image_shape, max_rotation, max_scale, max_shift, generator)
     if max_shift > 0:
         x = random_shift(x, image_shape, max_shift, generator)
     return x
+
+
+def require_image_shape(name, value, image_shape):
+    """Refuse a positive transformation parameter ``name`` when the rows are not images."""
+    if value > 0 and image_shape is None:
+        raise ValueError(f"{name}={value!r} transforms images and needs image_shape; image_shape is None.")
+
+
+def check_shift(name, shift, image_shape):
+    """Refuse a translation bound that is not smaller than the image's height and width."""
+    if shift > 0 and shift >= min(image_shape[1:]):
+        raise ValueError(f"{name}={shift!r} must be smaller than the image's height and width, "
+                         f"image_shape={image_shape!r}.")

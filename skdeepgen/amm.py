@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 from torch.nn import functional as F
 
-from ._augment import random_affine
+from ._augment import check_shift, random_affine, require_image_shape
 from ._training import check_betas, make_adam
 from .adversarial import discriminator_loss, frozen, gradient_penalty
 from .base import BaseDeepClusterer, BaseDeepModel
@@ -740,13 +740,8 @@ class SAMMClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Classifi
     def _check_params(self, X):
         super()._check_params(X)
         for name in ("label_shift", "label_rotation", "label_scale"):
-            value = getattr(self, name)
-            if value > 0 and self.image_shape_ is None:
-                raise ValueError(f"{name}={value!r} transforms images and needs image_shape; image_shape is None.")
-        if self.label_shift > 0:
-            if self.label_shift >= min(self.image_shape_[1:]):
-                raise ValueError(f"label_shift={self.label_shift!r} must be smaller than the image's height and "
-                                 f"width, image_shape={self.image_shape_!r}.")
+            require_image_shape(name, getattr(self, name), self.image_shape_)
+        check_shift("label_shift", self.label_shift, self.image_shape_)
 
     def _fit_targets(self, X, y):
         if y is None:

@@ -43,7 +43,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from ._augment import random_affine
+from ._augment import check_shift, random_affine, require_image_shape
 from ._training import check_betas, make_adam
 from .adversarial import (
     cluster_average,
@@ -434,13 +434,9 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         self.image_shape_ = None if self.image_shape is None else check_image_shape(self.image_shape, X.shape[1])
         self.conv_channels_ = check_layer_sizes(self.conv_channels, "conv_channels", min_length=1)
         self.output_activation_ = resolve_output_activation(self.output_activation, X)
+        require_image_shape("consistency", self.consistency, self.image_shape_)
         if self.consistency > 0:
-            if self.image_shape_ is None:
-                raise ValueError(f"consistency={self.consistency!r} transforms images and needs image_shape; "
-                                 "image_shape is None.")
-            if self.augment_shift >= min(self.image_shape_[1:]):
-                raise ValueError(f"augment_shift={self.augment_shift!r} must be smaller than the image's height "
-                                 f"and width, image_shape={self.image_shape_!r}.")
+            check_shift("augment_shift", self.augment_shift, self.image_shape_)
 
     # -------------------------------------------------------------- hooks
     def _build_module(self):
@@ -526,7 +522,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
             encoder = F.cross_entropy(module.encoder_logits(x_p), y_p)   # -log p_E(y_p | G(z, y_p)) on B2
         losses = {"loss": adversarial + self.alpha * encoder, "adversarial": adversarial, "encoder": encoder}
         if self.balance > 0:
-            # log K - I(x_r; y) = KL(mean p_E || uniform) + mean H(p_E): balanced and confident on real rows.
+            # mu KL(mean p_E || uniform) + mean H(p_E), log K - I(x_r; y) at mu = 1: balanced and confident.
             marginal = posterior.mean(dim=0)
             divergence = math.log(K) + torch.sum(marginal * torch.log(marginal.clamp_min(1e-12)))
             balance = self.balance_marginal * divergence - torch.sum(posterior * log_p_r, dim=1).mean()
