@@ -40,6 +40,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._augment import check_shift, random_affine, require_image_shape
+from ._posterior_terms import PARAMETER_CONSTRAINTS as POSTERIOR_TERM_CONSTRAINTS
+from ._posterior_terms import add_posterior_terms, check_posterior_terms, parameters_doc
 from ._training import check_betas, make_adam
 from .adversarial import discriminator_loss, frozen, gradient_penalty
 from .base import BaseDeepClusterer, BaseDeepModel
@@ -61,6 +63,7 @@ PRIORS = ("learned", "fixed")
 _CONV_HIDDEN = 512
 # exp(0.5 * log-variance) overflows float32 near 177; the bound keeps sigma in [e^-5, e^5].
 _LOG_VAR_BOUND = 10.0
+_POSTERIOR_TERMS_DOC = parameters_doc("q(. | x)", "G_y")
 
 
 def _auto_layers(n_features):
@@ -172,7 +175,7 @@ class _BaseAMM(BaseDeepModel):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "output_activation": [StrOptions({"auto", "sigmoid"}), None],
         "image_shape": [tuple, list, None],
-        "conv_channels": [tuple, list],
+        "conv_channels": [tuple, list, None],
         "betas": [tuple, list],
     }
     _monitor = None  # GAN losses do not decrease monotonically
@@ -187,13 +190,16 @@ class _BaseAMM(BaseDeepModel):
         for name, default in zip(names, auto, strict=True):
             setattr(self, name + "_", check_layer_sizes(getattr(self, name), name, min_length=1, auto=default))
         self.image_shape_ = None if self.image_shape is None else check_image_shape(self.image_shape, X.shape[1])
-        self.conv_channels_ = check_layer_sizes(self.conv_channels, "conv_channels", min_length=1)
+        self.conv_channels_ = (None if self.conv_channels is None
+                               else check_layer_sizes(self.conv_channels, "conv_channels", min_length=1))
         self.output_activation_ = resolve_output_activation(self.output_activation, X)
 
     def _build_module(self):
+        # conv_channels=None keeps the MLPs: image_shape then only gives the geometry of the augmentations.
+        conv_shape = None if self.conv_channels_ is None else self.image_shape_
         return AMMModule(self.n_features_in_, self._n_components(), self.latent_dim, self.encoder_layers_,
                          self.decoder_layers_, self.discriminator_layers_, self.output_activation_, self.dropout,
-                         self.image_shape_, self.conv_channels_)
+                         conv_shape, self.conv_channels_)
 
     def _initialize(self, ctx):
         module = ctx.module
@@ -429,9 +435,12 @@ _SHARED_PARAMETERS = """latent_dim : int, default=64
         trunk and D's embedding of x are then small convolutional networks
         and G_x a transposed-convolutional one
         (:func:`skdeepgen.networks.make_conv_encoder`), and the ``*_layers``
-        parameters are ignored. None uses MLPs.
-    conv_channels : tuple of int, default=(32, 64)
-        Channels of the stride-2 convolutions, with ``image_shape``.
+        parameters are ignored, unless ``conv_channels`` is None. None uses
+        MLPs.
+    conv_channels : tuple of int or None, default=(32, 64)
+        Channels of the stride-2 convolutions, with ``image_shape``. None
+        keeps the MLPs with ``image_shape``, which then only gives the rows'
+        geometry to the random image transformations.
     batch_size : int, default=100
         Rows per minibatch of each game.
     max_epochs : int, default=30
@@ -463,8 +472,10 @@ _SHARED_ATTRIBUTES = """cluster_means_ : ndarray of shape (n_components, latent_
         generators' loss; for SAMM with ``label_weight > 0`` or
         ``sample_label_weight > 0`` also its parts ``generator_adversarial``,
         ``generator_labels`` (the labels' cross-entropy) and
-        ``generator_sample_labels`` (the synthesised rows' cross-entropy))
-        and ``seconds``.
+        ``generator_sample_labels`` (the synthesised rows' cross-entropy);
+        for AMM with ``balance > 0`` or ``consistency > 0`` also
+        ``generator_adversarial`` and ``generator_balance`` or
+        ``generator_consistency``, before weighting) and ``seconds``.
     n_iter_ : int
         Epochs run.
     module_ : torch.nn.Module
@@ -490,6 +501,7 @@ class AMMClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAMM,
     n_clusters : int, default=10
         Number of mixture components K (may exceed the number of classes;
         the paper uses 10, 20 and 30 on MNIST). p(y) is uniform.
+    {_POSTERIOR_TERMS_DOC}
     {_SHARED_PARAMETERS}
 
     Attributes
@@ -527,14 +539,22 @@ class AMMClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAMM,
     _parameter_constraints: dict = {
         **_BaseAMM._parameter_constraints,
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        **POSTERIOR_TERM_CONSTRAINTS,
     }
 
-    def __init__(self, n_clusters=10, *, latent_dim=64, prior="learned", gradient_penalty=10.0,
+    def __init__(self, n_clusters=10, *, balance=0.0, balance_marginal=1.0, consistency=0.0, augment_rotation=20.0,
+                 augment_scale=0.2, augment_shift=2, latent_dim=64, prior="learned", gradient_penalty=10.0,
                  encoder_layers="auto", decoder_layers="auto", discriminator_layers="auto", dropout=0.2,
                  output_activation="auto", image_shape=None, conv_channels=(32, 64), batch_size=100,
                  max_epochs=30, learning_rate=2e-4, betas=(0.5, 0.999), device="auto", precision="fp32",
                  random_state=None, verbose=0):
         self.n_clusters = n_clusters
+        self.balance = balance
+        self.balance_marginal = balance_marginal
+        self.consistency = consistency
+        self.augment_rotation = augment_rotation
+        self.augment_scale = augment_scale
+        self.augment_shift = augment_shift
         self.latent_dim = latent_dim
         self.prior = prior
         self.gradient_penalty = gradient_penalty
@@ -560,10 +580,20 @@ class AMMClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAMM,
     def _check_params(self, X):
         self._check_n_clusters(X)
         super()._check_params(X)
+        check_posterior_terms(self, self.image_shape_)
 
     def _training_step(self, ctx, batch, step_name):
         inferred, synthesized = self._unsupervised_triples(ctx, batch, step_name)
-        return self._step_losses([self._game(ctx, inferred, synthesized, step_name)], step_name)
+        losses = self._step_losses([self._game(ctx, inferred, synthesized, step_name)], step_name)
+        if step_name == "discriminator" or (self.balance == 0 and self.consistency == 0):
+            return losses
+        module = ctx.module
+
+        def log_posterior(rows):  # log q(y | x) at the mean of h_y, the posterior predict_proba gives
+            return F.log_softmax(module.y_logits(module.scaler(rows))[0], dim=1)
+
+        losses["adversarial"] = losses["loss"]
+        return add_posterior_terms(self, losses, log_posterior(batch), batch, log_posterior, ctx.generator)
 
     def _cluster_proba(self, module, batch):
         return self._component_proba(module, batch)

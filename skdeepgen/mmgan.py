@@ -32,7 +32,6 @@ of its encoder cluster and each fake with the average real of its cluster.
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -43,7 +42,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 from torch.nn import functional as F
 
-from ._augment import check_shift, random_affine, require_image_shape
+from ._posterior_terms import PARAMETER_CONSTRAINTS as POSTERIOR_TERM_CONSTRAINTS
+from ._posterior_terms import add_posterior_terms, check_posterior_terms, parameters_doc
 from ._training import check_betas, make_adam
 from .adversarial import (
     cluster_average,
@@ -72,6 +72,7 @@ LOSSES = ("sgan", "rsgan", "crasgan")
 MIN_STD = 0.1
 # Width of the dense hidden layer of the convolutional networks.
 _CONV_HIDDEN = 512
+_POSTERIOR_TERMS_DOC = parameters_doc("p_E(. | x_r)", "E")
 
 
 def cube_vertices(n_vertices, dim, random_state=None):
@@ -167,7 +168,7 @@ class MMGANModule(nn.Module):
 
 
 class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDeepClusterer):
-    """Multi-modal GAN clustering (MMGAN).
+    __doc__ = f"""Multi-modal GAN clustering (MMGAN).
 
     A GAN whose latent space is a Gaussian mixture with learnable means and
     standard deviations, one component per cluster, and an encoder E that
@@ -182,7 +183,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         Number of clusters K, at most ``2 ** latent_dim``.
     latent_dim : int, default=10
         Dimension d of the latent space.
-    loss : {"crasgan", "rsgan", "sgan"}, default="crasgan"
+    loss : {{"crasgan", "rsgan", "sgan"}}, default="crasgan"
         Adversarial loss. ``"sgan"``: the standard GAN (non-saturating
         generator loss); ``"rsgan"``: the relativistic GAN, each real row
         against its paired fake; ``"crasgan"``: the paper's conditional
@@ -203,41 +204,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         one trained adversarially (``docs/mmgan.md`` says what was measured).
     alpha : float, default=1.0
         Weight of the encoder's cross-entropy on generated rows (B2).
-    balance : float, default=0.0
-        Weight of a term that asks E to spread the real rows evenly over the
-        clusters and assign each one confidently: log K - I(x_r; y), the
-        divergence KL(mean_r p_E(. | x_r) || 1/K) plus the mean entropy of
-        p_E(. | x_r), over each minibatch of real rows (the mutual
-        information of RIM and IMSAT). It is added to the generator and
-        encoder's loss and trains E only: real rows do not depend on G. 0 is
-        the paper's model. Not in the paper: E learns from generated rows
-        only, and on MNIST it sent over a quarter of the real rows to one of
-        ten clusters (``docs/mmgan.md``). The divergence alone is met by a
-        uniform p_E on every real row, hence the entropy.
-    balance_marginal : float, default=1.0
-        Weight of the divergence inside the ``balance`` term, relative to the
-        mean entropy (IMSAT's mu, 4 in that paper). With ``consistency``,
-        1 let E put every real MNIST row in one cluster and 4 did not
-        (``docs/mmgan.md``).
-    consistency : float, default=0.0
-        Weight of KL(p_E(. | x_r) || p_E(. | t(x_r))) over each minibatch of
-        real rows, where t is a random rotation, scaling and translation of
-        the image (bounded by the ``augment_*`` parameters) and the first
-        posterior is held fixed: E learns to give a digit and its slightly
-        moved copy the same cluster (IMSAT's self-augmented training, with
-        affine transformations in place of adversarial perturbations). It
-        trains E only and needs ``image_shape``. 0 is the paper's model. Not
-        in the paper: E otherwise learns what a cluster is only from G's
-        samples, and G's ten clusters stood for 7 to 9 distinct MNIST digits
-        in every run we traced (``docs/benchmarks.md``).
-    augment_rotation : float, default=20.0
-        Largest rotation of t, in degrees, in [0, 180].
-    augment_scale : float, default=0.2
-        Largest relative change of size of t, in [0, 1): each image is scaled
-        by a factor in [1 - augment_scale, 1 + augment_scale].
-    augment_shift : int, default=2
-        Largest translation of t, in pixels along each axis, smaller than the
-        image's height and width.
+    {_POSTERIOR_TERMS_DOC}
     init_std : float, default=0.5
         Initial standard deviation of every latent cluster, in [0.1, 1].
     generator_layers : tuple of int or "auto", default="auto"
@@ -249,7 +216,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
     encoder_layers : tuple of int or "auto", default="auto"
         Hidden layers of E (LeakyReLU 0.2); "auto" takes D's (the paper gives
         them the same structure).
-    output_activation : {"auto", "sigmoid"} or None, default="auto"
+    output_activation : {{"auto", "sigmoid"}} or None, default="auto"
         Output of G. "auto" is "sigmoid" when the training data lie in
         [0, 1] and linear (None) otherwise. Data with a linear output are
         standardised inside the model (per-feature mean and standard
@@ -286,7 +253,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         Adam's betas (the paper's).
     device : str or torch.device, default="auto"
         "auto", "cpu", "cuda", ...; resolved at every call.
-    precision : {"fp32", "bf16", "auto"}, default="fp32"
+    precision : {{"fp32", "bf16", "auto"}}, default="fp32"
         Arithmetic of the networks' forward passes.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, minibatch order and every draw of ``fit``;
@@ -339,6 +306,13 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
     real row to whichever cluster fooled D best, and the clustering
     collapsed onto one cluster.
 
+    ``balance`` and ``consistency`` (the same terms as
+    :class:`AMMClustering`'s, on E's posterior) are not in the paper. E learns what a cluster is only from G's samples: on
+    MNIST it sent over a quarter of the real rows to one of ten clusters,
+    and G's ten clusters stood for 7 to 9 distinct digits in every run we
+    traced (``docs/mmgan.md``). With ``consistency``, ``balance_marginal=1``
+    let E put every real MNIST row in one cluster and 4 did not.
+
     Examples
     --------
     >>> from sklearn.datasets import make_moons
@@ -360,12 +334,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         "pairing": ["boolean"],
         "pairing_warmup": [Interval(Integral, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
-        "balance": [Interval(Real, 0, None, closed="left")],
-        "balance_marginal": [Interval(Real, 0, None, closed="left")],
-        "consistency": [Interval(Real, 0, None, closed="left")],
-        "augment_rotation": [Interval(Real, 0, 180, closed="both")],
-        "augment_scale": [Interval(Real, 0, 1, closed="left")],
-        "augment_shift": [Interval(Integral, 0, None, closed="left")],
+        **POSTERIOR_TERM_CONSTRAINTS,
         "init_std": [Interval(Real, MIN_STD, 1, closed="both")],
         "generator_layers": [tuple, list, StrOptions({"auto"})],
         "discriminator_layers": [tuple, list, StrOptions({"auto"})],
@@ -434,9 +403,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
         self.image_shape_ = None if self.image_shape is None else check_image_shape(self.image_shape, X.shape[1])
         self.conv_channels_ = check_layer_sizes(self.conv_channels, "conv_channels", min_length=1)
         self.output_activation_ = resolve_output_activation(self.output_activation, X)
-        require_image_shape("consistency", self.consistency, self.image_shape_)
-        if self.consistency > 0:
-            check_shift("augment_shift", self.augment_shift, self.image_shape_)
+        check_posterior_terms(self, self.image_shape_)
 
     # -------------------------------------------------------------- hooks
     def _build_module(self):
@@ -506,8 +473,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
             else:
                 with torch.no_grad():
                     log_p_r = F.log_softmax(module.encoder_logits(x_r), dim=1)
-            posterior = log_p_r.exp()
-            p_r = posterior.detach()
+            p_r = log_p_r.exp().detach()
             y_r = p_r.argmax(dim=1)
             y_f = self._draw_clusters(ctx, p_r if self._paired(ctx) else None, m)
             onehot_f = F.one_hot(y_f, K).to(noise.dtype)
@@ -521,19 +487,9 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
             _, adversarial = self._adversarial_losses(real, fake, y_r, y_f)
             encoder = F.cross_entropy(module.encoder_logits(x_p), y_p)   # -log p_E(y_p | G(z, y_p)) on B2
         losses = {"loss": adversarial + self.alpha * encoder, "adversarial": adversarial, "encoder": encoder}
-        if self.balance > 0:
-            # mu KL(mean p_E || uniform) + mean H(p_E), log K - I(x_r; y) at mu = 1: balanced and confident.
-            marginal = posterior.mean(dim=0)
-            divergence = math.log(K) + torch.sum(marginal * torch.log(marginal.clamp_min(1e-12)))
-            balance = self.balance_marginal * divergence - torch.sum(posterior * log_p_r, dim=1).mean()
-            losses.update(loss=losses["loss"] + self.balance * balance, balance=balance)
-        if self.consistency > 0:
-            moved = random_affine(batch, self.image_shape_, self.augment_rotation, self.augment_scale,
-                                  self.augment_shift, ctx.generator)
-            log_p_moved = F.log_softmax(module.encoder_logits(module.scaler(moved)), dim=1)
-            consistency = torch.sum(p_r * (log_p_r.detach() - log_p_moved), dim=1).mean()
-            losses.update(loss=losses["loss"] + self.consistency * consistency, consistency=consistency)
-        return losses
+        return add_posterior_terms(self, losses, log_p_r, batch,
+                                   lambda x: F.log_softmax(module.encoder_logits(module.scaler(x)), dim=1),
+                                   ctx.generator)
 
     def _after_fit(self, ctx):
         ctx.module.project_stds_()

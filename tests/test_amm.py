@@ -156,6 +156,110 @@ def test_convolutional_networks_for_images():
     assert model.predict_proba(X[:5]).shape == (5, 10)
 
 
+def test_mlp_networks_for_images_with_conv_channels_none():
+    """conv_channels=None keeps the MLPs: image_shape then only shapes the random transformations."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X[:120] / 16.0
+    model = small(10, latent_dim=4, image_shape=(1, 8, 8), conv_channels=None, consistency=1.0,
+                  max_epochs=1).fit(X)
+    assert not any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for m in model.module_.modules())
+    assert model.module_.trunk[0].in_features == 64
+    samm = small_samm(image_shape=(1, 8, 8), conv_channels=None, label_shift=1, max_epochs=1).fit(X, partial(y[:120]))
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in samm.module_.modules())
+
+
+def _posterior_only_networks_get_gradients(module, term):
+    """log q(y | x) at the mean of h_y reads the trunk and G_y's head only: the rest of the model gets no gradient."""
+    module.zero_grad(set_to_none=True)
+    term.backward(retain_graph=True)
+    others = (module.z_head, module.decoder, module.prior_means, module.prior_log_vars, module.d_x, module.d_yz,
+              module.d_joint)
+    assert all(p.grad is None for m in others for p in m.parameters())
+    assert all(p.grad is not None for p in module.y_head.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in module.trunk.parameters())
+    module.zero_grad(set_to_none=True)
+
+
+@pytest.mark.parametrize("marginal", [1.0, 4.0])
+def test_balance_is_the_information_term_of_the_encoders_posterior(data, monkeypatch, marginal):
+    """balance = mu KL(mean q(. | x) || 1/K) + mean H(q(. | x)) on each minibatch, trains G_y only, and enters
+    the generators' loss with its weight."""
+    seen = []
+    original = AMMClustering._training_step
+
+    def spy(self, ctx, batch, step_name):
+        out = original(self, ctx, batch, step_name)
+        if step_name == "generator":
+            with torch.no_grad():
+                q = self._component_proba(ctx.module, batch).double()
+            marginal_q = q.mean(dim=0)
+            divergence = float(np.log(self.n_clusters) + torch.sum(marginal_q * torch.log(marginal_q)))
+            entropy = float(-torch.sum(q * torch.log(q), dim=1).mean())
+            seen.append((out["balance"].item(), self.balance_marginal * divergence + entropy))
+            _posterior_only_networks_get_gradients(ctx.module, out["balance"])
+        return out
+
+    monkeypatch.setattr(AMMClustering, "_training_step", spy)
+    model = small(balance=2.0, balance_marginal=marginal, max_epochs=1).fit(data[0])
+    assert len(seen) == 6 and all(got == pytest.approx(want, abs=1e-5) for got, want in seen)
+    record = model.history_[-1]
+    assert record["generator_loss"] == pytest.approx(
+        record["generator_adversarial"] + 2.0 * record["generator_balance"], rel=1e-4)
+    monkeypatch.undo()
+    assert "generator_balance" not in small(max_epochs=1).fit(data[0]).history_[-1]
+
+
+def test_consistency_is_the_divergence_of_the_moved_images_posterior(monkeypatch):
+    """consistency = KL(q(. | x) || q(. | t(x))), t drawn by random_affine within the augment_* bounds; it
+    trains G_y only and X is not modified."""
+    from sklearn.datasets import load_digits
+
+    import skdeepgen._posterior_terms as terms
+
+    X = load_digits().data[:120] / 16.0
+    X_before = X.copy()
+    calls, seen = [], []
+    original_affine, original_step = terms.random_affine, AMMClustering._training_step
+
+    def affine_spy(x, image_shape, *bounds_and_generator):
+        moved = original_affine(x, image_shape, *bounds_and_generator)
+        calls.append((x.shape, image_shape, bounds_and_generator[:-1], moved))
+        return moved
+
+    def step_spy(self, ctx, batch, step_name):
+        out = original_step(self, ctx, batch, step_name)
+        if step_name == "generator":
+            moved = calls[-1][3]
+            with torch.no_grad():
+                p = self._component_proba(ctx.module, batch).double()
+                q = self._component_proba(ctx.module, moved).double()
+            seen.append((out["consistency"].item(), float(torch.sum(p * torch.log(p / q), dim=1).mean())))
+            _posterior_only_networks_get_gradients(ctx.module, out["consistency"])
+        return out
+
+    monkeypatch.setattr(terms, "random_affine", affine_spy)
+    monkeypatch.setattr(AMMClustering, "_training_step", step_spy)
+    model = small(10, latent_dim=4, image_shape=(1, 8, 8), conv_channels=None, consistency=3.0,
+                  augment_rotation=15.0, augment_scale=0.1, augment_shift=1, max_epochs=1).fit(X)
+    assert len(seen) == 3 and all(got == pytest.approx(want, abs=1e-5) and got > 0 for got, want in seen)
+    assert all(c[:3] == ((40, 64), (1, 8, 8), (15.0, 0.1, 1)) for c in calls)
+    np.testing.assert_array_equal(X, X_before)
+    record = model.history_[-1]
+    assert record["generator_loss"] == pytest.approx(
+        record["generator_adversarial"] + 3.0 * record["generator_consistency"], rel=1e-4)
+
+
+def test_balance_spreads_the_rows_over_the_components():
+    """One broad blob beside two small ones: the plain game may merge components, the balance term spreads
+    the rows over all three."""
+    X, _ = make_blobs([400, 40, 40], n_features=4, cluster_std=[3.0, 0.5, 0.5], random_state=0)
+    sizes = {b: np.bincount(small(balance=b, balance_marginal=4.0, max_epochs=4).fit(X).labels_, minlength=3)
+             for b in (0.0, 5.0)}
+    assert sizes[5.0].min() > sizes[0.0].min()
+
+
 # ------------------------------------------------------------------ the API
 def test_api_shapes_and_consistency(data, fitted):
     X, _ = data
@@ -497,6 +601,14 @@ def test_samm_bad_label_shift_refused_before_training(data, monkeypatch, params,
         (dict(discriminator_layers="big"), "discriminator_layers"),
         (dict(image_shape=(1, 2, 2)), "image_shape"),
         (dict(latent_dim=0), "latent_dim"),
+        (dict(balance=-0.5), "balance"),
+        (dict(balance_marginal=-1.0), "balance_marginal"),
+        (dict(consistency=-1.0), "consistency"),
+        (dict(consistency=1.0), r"consistency=1.0 transforms images and needs image_shape"),
+        (dict(augment_rotation=181.0), "augment_rotation"),
+        (dict(augment_scale=1.0), "augment_scale"),
+        (dict(augment_shift=-1), "augment_shift"),
+        (dict(conv_channels="wide"), "conv_channels"),
     ],
 )
 def test_bad_params_refused_before_training(data, monkeypatch, params, match):
@@ -504,6 +616,12 @@ def test_bad_params_refused_before_training(data, monkeypatch, params, match):
     n_clusters = params.pop("n_clusters", 3)
     with pytest.raises((ValueError, TypeError), match=match):
         small(n_clusters, **params).fit(data[0])
+
+
+def test_consistency_shift_must_fit_in_the_image(data, monkeypatch):
+    refuse_training(monkeypatch, AMMClustering)
+    with pytest.raises(ValueError, match=r"augment_shift=4 must be smaller"):
+        small(consistency=1.0, image_shape=(1, 4, 4), conv_channels=None, augment_shift=4).fit(np.tile(data[0], 4))
 
 
 def test_nan_loss_stops_the_fit(data):

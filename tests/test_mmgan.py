@@ -233,12 +233,12 @@ def test_consistency_is_the_divergence_of_the_moved_images_posterior(monkeypatch
     the first posterior held fixed: it trains E alone, and X is not modified."""
     from sklearn.datasets import load_digits
 
-    import skdeepgen.mmgan as mmgan
+    import skdeepgen._posterior_terms as terms
 
     X = load_digits().data[:120] / 16.0
     X_before = X.copy()
     calls, seen = [], []
-    original_affine, original_step = mmgan.random_affine, MMGANClustering._training_step
+    original_affine, original_step = terms.random_affine, MMGANClustering._training_step
 
     def affine_spy(x, image_shape, *bounds_and_generator):
         moved = original_affine(x, image_shape, *bounds_and_generator)
@@ -256,7 +256,7 @@ def test_consistency_is_the_divergence_of_the_moved_images_posterior(monkeypatch
             assert_trains_encoder_only(ctx.module, out["consistency"])
         return out
 
-    monkeypatch.setattr(mmgan, "random_affine", affine_spy)
+    monkeypatch.setattr(terms, "random_affine", affine_spy)
     monkeypatch.setattr(MMGANClustering, "_training_step", step_spy)
     model = small(10, latent_dim=4, image_shape=(1, 8, 8), conv_channels=(4, 8), max_epochs=1, batch_size=40,
                   consistency=3.0, augment_rotation=15.0, augment_scale=0.1, augment_shift=1).fit(X)
