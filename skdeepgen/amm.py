@@ -587,16 +587,16 @@ class AMMClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAMM,
         losses = self._step_losses([self._game(ctx, inferred, synthesized, step_name)], step_name)
         if step_name == "discriminator" or (self.balance == 0 and self.consistency == 0):
             return losses
-        module = ctx.module
-
-        def log_posterior(rows):  # log q(y | x) at the mean of h_y, the posterior predict_proba gives
-            return F.log_softmax(module.y_logits(module.scaler(rows))[0], dim=1)
-
         losses["adversarial"] = losses["loss"]
-        return add_posterior_terms(self, losses, log_posterior(batch), batch, log_posterior, ctx.generator)
+        return add_posterior_terms(self, losses, self._cluster_log_proba(ctx.module, batch), batch,
+                                   lambda x: self._cluster_log_proba(ctx.module, x), ctx.generator)
 
     def _cluster_proba(self, module, batch):
         return self._component_proba(module, batch)
+
+    def _cluster_log_proba(self, module, batch):
+        # log q(y | x) at the mean of h_y, the posterior predict_proba gives.
+        return F.log_softmax(module.y_logits(module.scaler(batch))[0], dim=1)
 
     def sample(self, n_samples=1):
         """Generate rows: a uniform component k, z ~ N(mu_k, sigma_k^2), x = G_x(k, z).

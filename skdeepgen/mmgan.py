@@ -307,11 +307,12 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
     collapsed onto one cluster.
 
     ``balance`` and ``consistency`` (the same terms as
-    :class:`AMMClustering`'s, on E's posterior) are not in the paper. E learns what a cluster is only from G's samples: on
-    MNIST it sent over a quarter of the real rows to one of ten clusters,
-    and G's ten clusters stood for 7 to 9 distinct digits in every run we
-    traced (``docs/mmgan.md``). With ``consistency``, ``balance_marginal=1``
-    let E put every real MNIST row in one cluster and 4 did not.
+    :class:`AMMClustering`'s, on E's posterior) are not in the paper. E
+    learns what a cluster is only from G's samples: on MNIST it sent over
+    a quarter of the real rows to one of ten clusters, and G's ten clusters
+    stood for 7 to 9 distinct digits in every run we traced
+    (``docs/mmgan.md``). With ``consistency``, ``balance_marginal=1`` let E
+    put every real MNIST row in one cluster and 4 did not.
 
     Examples
     --------
@@ -487,8 +488,7 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
             _, adversarial = self._adversarial_losses(real, fake, y_r, y_f)
             encoder = F.cross_entropy(module.encoder_logits(x_p), y_p)   # -log p_E(y_p | G(z, y_p)) on B2
         losses = {"loss": adversarial + self.alpha * encoder, "adversarial": adversarial, "encoder": encoder}
-        return add_posterior_terms(self, losses, log_p_r, batch,
-                                   lambda x: F.log_softmax(module.encoder_logits(module.scaler(x)), dim=1),
+        return add_posterior_terms(self, losses, log_p_r, batch, lambda x: self._cluster_log_proba(module, x),
                                    ctx.generator)
 
     def _after_fit(self, ctx):
@@ -499,6 +499,9 @@ class MMGANClustering(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseDee
 
     def _cluster_proba(self, module, batch):
         return F.softmax(module.encoder_logits(module.scaler(batch)), dim=1)
+
+    def _cluster_log_proba(self, module, batch):
+        return F.log_softmax(module.encoder_logits(module.scaler(batch)), dim=1)
 
     # ----------------------------------------------------------- public API
     @property
