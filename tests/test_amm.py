@@ -211,36 +211,14 @@ def test_balance_is_the_information_term_of_the_encoders_posterior(data, monkeyp
     assert "generator_balance" not in small(max_epochs=1).fit(data[0]).history_[-1]
 
 
-def test_consistency_is_the_divergence_of_the_moved_images_posterior(monkeypatch):
+def test_consistency_is_the_divergence_of_the_moved_images_posterior(monkeypatch, spy_consistency):
     """consistency = KL(q(. | x) || q(. | t(x))), t drawn by random_affine within the augment_* bounds; it
     trains G_y only and X is not modified."""
     from sklearn.datasets import load_digits
 
-    import skdeepgen._posterior_terms as terms
-
     X = load_digits().data[:120] / 16.0
     X_before = X.copy()
-    calls, seen = [], []
-    original_affine, original_step = terms.random_affine, AMMClustering._training_step
-
-    def affine_spy(x, image_shape, *bounds_and_generator):
-        moved = original_affine(x, image_shape, *bounds_and_generator)
-        calls.append((x.shape, image_shape, bounds_and_generator[:-1], moved))
-        return moved
-
-    def step_spy(self, ctx, batch, step_name):
-        out = original_step(self, ctx, batch, step_name)
-        if step_name == "generator":
-            moved = calls[-1][3]
-            with torch.no_grad():
-                p = self._component_proba(ctx.module, batch).double()
-                q = self._component_proba(ctx.module, moved).double()
-            seen.append((out["consistency"].item(), float(torch.sum(p * torch.log(p / q), dim=1).mean())))
-            _posterior_only_networks_get_gradients(ctx.module, out["consistency"])
-        return out
-
-    monkeypatch.setattr(terms, "random_affine", affine_spy)
-    monkeypatch.setattr(AMMClustering, "_training_step", step_spy)
+    calls, seen = spy_consistency(AMMClustering, _posterior_only_networks_get_gradients)
     model = small(10, latent_dim=4, image_shape=(1, 8, 8), conv_channels=None, consistency=3.0,
                   augment_rotation=15.0, augment_scale=0.1, augment_shift=1, max_epochs=1).fit(X)
     assert len(seen) == 3 and all(got == pytest.approx(want, abs=1e-5) and got > 0 for got, want in seen)
