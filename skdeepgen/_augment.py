@@ -2,7 +2,9 @@
 
 Shared by the semi-supervised game of :class:`~skdeepgen.SAMMClassifier`
 (``label_shift``, ``label_rotation``, ``label_scale``) and the consistency
-term of :class:`~skdeepgen.MMGANClustering` (``augment_*``). Every draw
+term that :class:`~skdeepgen.MMGANClustering` and
+:class:`~skdeepgen.AMMClustering` share (``augment_*``, in
+``_posterior_terms``). Every draw
 comes from the given ``torch.Generator``, so a fit stays reproducible.
 """
 
